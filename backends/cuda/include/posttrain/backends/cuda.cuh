@@ -1,0 +1,176 @@
+#pragma once
+// posttrain::cuda_backend{stream, cublas, workspace}: device memory, cuBLAS GEMM, CUDA kernels
+// for map, fill, the row reductions (logsumexp, argmax, sums, ...), softmax, top-k, gather and
+// the reverse scan. Compile with nvcc (-std=c++20). The objects it refers to are owned by a
+// cuda::context (posttrain/backends/cuda/runtime.hpp, usable from g++ translation units too):
+//
+//   posttrain::cuda::context ctx;              // stream + cuBLAS handle + workspace
+//   posttrain::cuda_backend be{ctx};
+//   posttrain::ops::softmax(be, logits, probs);   // views in cuda_space
+//
+// Ops are asynchronous on the backend's stream, except deep_copy to or from the host and ops
+// that must report bad input found on the device (gather), which synchronise.
+
+#if !defined(__CUDACC__)
+#error "posttrain/backends/cuda.cuh holds CUDA kernels: compile this translation unit with nvcc (or include posttrain/backends/cuda/runtime.hpp for the host API)"
+#endif
+
+#include <algorithm>
+#include <cstdint>
+
+#include <posttrain/backends/cuda/kernels.cuh>
+#include <posttrain/backends/cuda/runtime.hpp>
+
+namespace posttrain {
+
+struct cuda_backend {
+  using memory_space = cuda_space;
+  static constexpr bool is_backend = true;
+  static constexpr const char* name = "cuda";
+
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+  cuda::workspace workspace{};
+
+  cuda_backend(cudaStream_t s, cublasHandle_t h, cuda::workspace w) : stream(s), cublas(h), workspace(w) {}
+  explicit cuda_backend(const cuda::context& ctx) : cuda_backend(ctx.stream(), ctx.cublas(), ctx.workspace()) {}
+
+  template <class T, std::size_t Rank>
+  cuda::device_buffer<T, Rank> allocate(const index_t (&extents)[Rank]) const {
+    return cuda::device_buffer<T, Rank>(extents);
+  }
+
+  void synchronize() const { POSTTRAIN_CUDA_CHECK(cudaStreamSynchronize(stream)); }
+
+  /// Copies between host and device or within the device; a layout that the copy engine cannot
+  /// take in one call goes through a dense device buffer and the copy kernel.
+  template <class T, std::size_t Rank, class S, class D>
+  void deep_copy(tensor_view<const T, Rank, S> src, tensor_view<T, Rank, D> dst) const {
+    const auto s = as_matrix(src);
+    const auto d = as_matrix(dst);
+    if (cuda::try_copy(stream, s, d)) return;
+    if constexpr (!S::host_accessible && !D::host_accessible) {
+      copy(s, d);
+    } else if constexpr (S::host_accessible && D::host_accessible) {
+      ops::copy(sequential_backend{}, s, d);
+    } else {
+      cuda::device_buffer<T, 2> staging({s.extent(0), s.extent(1)});
+      if constexpr (S::host_accessible) {  // host -> dense device -> strided device
+        host_buffer<T, 2> dense({s.extent(0), s.extent(1)});
+        ops::copy(sequential_backend{}, s, dense.view());
+        cuda::try_copy(stream, tensor_view<const T, 2, host_space>(dense.view()), staging.view());
+        copy(tensor_view<const T, 2, cuda_space>(staging.view()), d);
+      } else {  // strided device -> dense device -> host
+        copy(s, staging.view());
+        host_buffer<T, 2> dense({s.extent(0), s.extent(1)});
+        cuda::try_copy(stream, tensor_view<const T, 2, cuda_space>(staging.view()), dense.view());
+        ops::copy(sequential_backend{}, tensor_view<const T, 2, host_space>(dense.view()), d);
+      }
+    }
+  }
+
+  template <class T>
+  void fill(tensor_view<T, 2, cuda_space> out, T value) const {
+    if (out.empty()) return;
+    cuda::kernels::fill<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(out, value);
+    check_launch();
+  }
+
+  template <class T>
+  void copy(tensor_view<const T, 2, cuda_space> src, tensor_view<T, 2, cuda_space> dst) const {
+    if (cuda::try_copy(stream, src, dst)) return;
+    map(fn::identity{}, dst, src);
+  }
+
+  template <class F, class T, class... In>
+  void map(const F& f, tensor_view<T, 2, cuda_space> out, const In&... in) const {
+    if (out.empty()) return;
+    cuda::kernels::map<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(f, out, in...);
+    check_launch();
+  }
+
+  template <class R, class F, class O, class... In>
+  void transform_reduce(const R& red, const F& f, tensor_view<O, 1, cuda_space> out, const In&... in) const {
+    if (out.extent(0) == 0) return;
+    const index_t cols = (in.extent(1), ...);
+    cuda::kernels::transform_reduce<<<row_grid(out.extent(0)), cuda::kernels::block_threads, 0, stream>>>(red, f, out, cols, in...);
+    check_launch();
+  }
+
+  template <class T>
+  void gemm(tensor_view<const T, 2, cuda_space> a, tensor_view<const T, 2, cuda_space> b,
+            tensor_view<T, 2, cuda_space> c, T alpha, T beta) const {
+    if (cuda::try_gemm(cublas, a, b, c, alpha, beta)) return;
+    // A layout cuBLAS cannot take: make every operand dense, multiply, copy back.
+    cuda::device_buffer<T, 2> ad({a.extent(0), a.extent(1)}), bd({b.extent(0), b.extent(1)}),
+        cd({c.extent(0), c.extent(1)});
+    copy(a, ad.view());
+    copy(b, bd.view());
+    if (beta != T(0)) copy(tensor_view<const T, 2, cuda_space>(c), cd.view());
+    cuda::try_gemm(cublas, std::as_const(ad).view(), std::as_const(bd).view(), cd.view(), alpha, beta);
+    copy(std::as_const(cd).view(), c);
+  }
+
+  template <class T>
+  void softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) const {
+    launch_softmax<false>(x, y);
+  }
+  template <class T>
+  void log_softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) const {
+    launch_softmax<true>(x, y);
+  }
+
+  template <class T, class I>
+  void topk(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> values,
+            tensor_view<I, 2, cuda_space> indices) const {
+    if (x.extent(0) == 0 || values.extent(1) == 0) return;
+    cuda::kernels::topk<<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, values, indices);
+    check_launch();
+  }
+
+  template <class T, class I>
+  void gather(tensor_view<const T, 2, cuda_space> x, tensor_view<const I, 2, cuda_space> index,
+              tensor_view<T, 2, cuda_space> out) const {
+    if (out.empty()) return;
+    auto* bad = static_cast<unsigned long long*>(workspace.data);
+    const unsigned long long none = ~0ull;
+    POSTTRAIN_CUDA_CHECK(cudaMemcpyAsync(bad, &none, sizeof none, cudaMemcpyHostToDevice, stream));
+    cuda::kernels::gather<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(x, index, out, bad);
+    check_launch();
+    unsigned long long first = none;
+    POSTTRAIN_CUDA_CHECK(cudaMemcpyAsync(&first, bad, sizeof first, cudaMemcpyDeviceToHost, stream));
+    synchronize();
+    if (first != none) {
+      const index_t i = static_cast<index_t>(first) / out.extent(1), j = static_cast<index_t>(first) % out.extent(1);
+      I value{};
+      POSTTRAIN_CUDA_CHECK(cudaMemcpy(&value, &index(i, j), sizeof value, cudaMemcpyDeviceToHost));
+      throw value_error(detail::message("posttrain::ops::gather: index(", i, ",", j, ") = ", +value,
+                                        " is outside [0, ", x.extent(1), ") of x ", x));
+    }
+  }
+
+  template <class T, class Coeff>
+  void reverse_scan(tensor_view<const T, 2, cuda_space> x, const Coeff& c, tensor_view<T, 2, cuda_space> y) const {
+    if (x.empty()) return;
+    const auto rows = x.extent(0);
+    const auto grid = static_cast<unsigned>(std::min<index_t>((rows + 127) / 128, 65535));
+    cuda::kernels::reverse_scan<<<grid, 128, 0, stream>>>(x, c, y);
+    check_launch();
+  }
+
+ private:
+  static unsigned grid_for(index_t n) {
+    return static_cast<unsigned>(std::clamp<index_t>((n + cuda::kernels::block_threads - 1) / cuda::kernels::block_threads, 1, 1 << 16));
+  }
+  static unsigned row_grid(index_t rows) { return static_cast<unsigned>(std::clamp<index_t>(rows, 1, 1 << 16)); }
+  static void check_launch() { POSTTRAIN_CUDA_CHECK(cudaGetLastError()); }
+
+  template <bool Log, class T>
+  void launch_softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) const {
+    if (x.empty()) return;
+    cuda::kernels::softmax<Log><<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, y);
+    check_launch();
+  }
+};
+
+}  // namespace posttrain

@@ -1,0 +1,123 @@
+#pragma once
+// posttrain::eigen_backend: host memory, Eigen 3.4 for GEMM and for the vectorised row kernels
+// (softmax, log_softmax, row_logsumexp), OpenMP across rows; every other op runs the generic
+// host loop on all threads through parallel_for. Foreign memory becomes an Eigen::Map here
+// and nowhere else.
+
+#include <Eigen/Core>
+#include <cmath>
+#include <limits>
+
+#include <posttrain/core.hpp>
+#include <posttrain/core/detail/parallel.hpp>
+
+namespace posttrain {
+
+struct eigen_backend {
+  using memory_space = host_space;
+  static constexpr bool is_backend = true;
+  static constexpr const char* name = "eigen";
+
+  template <class Body>
+  void parallel_for(index_t rows, const Body& body) const {
+    detail::openmp_for_rows(rows, body);
+  }
+
+  template <class T>
+  void gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha, T beta) const {
+    using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    auto run = [&](auto am, auto bm, auto cm) {
+      if (beta == T(0)) cm.noalias() = alpha * am * bm;
+      else {
+        cm *= beta;
+        cm.noalias() += alpha * am * bm;
+      }
+    };
+    if (a.stride(1) == 1 && b.stride(1) == 1 && c.stride(1) == 1) {
+      using stride = Eigen::OuterStride<>;
+      run(Eigen::Map<const matrix, Eigen::Unaligned, stride>(a.data(), a.extent(0), a.extent(1), stride(a.stride(0))),
+          Eigen::Map<const matrix, Eigen::Unaligned, stride>(b.data(), b.extent(0), b.extent(1), stride(b.stride(0))),
+          Eigen::Map<matrix, Eigen::Unaligned, stride>(c.data(), c.extent(0), c.extent(1), stride(c.stride(0))));
+    } else {
+      using stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
+      auto map = [](auto v) {
+        using E = std::remove_pointer_t<decltype(v.data())>;
+        using M = std::conditional_t<std::is_const_v<E>, const matrix, matrix>;
+        return Eigen::Map<M, Eigen::Unaligned, stride>(v.data(), v.extent(0), v.extent(1),
+                                                       stride(v.stride(0), v.stride(1)));
+      };
+      run(map(a), map(b), map(c));
+    }
+  }
+
+  template <class T>
+  void softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    rows_kernel<kind::softmax>(x, y);
+  }
+  template <class T>
+  void log_softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    rows_kernel<kind::log_softmax>(x, y);
+  }
+  template <class T, class O>
+  void row_logsumexp(tensor_view<const T, 2> x, tensor_view<O, 1> out) const {
+    rows_kernel<kind::logsumexp>(x, out);
+  }
+
+ private:
+  enum class kind { softmax, log_softmax, logsumexp };
+
+  /// Below this argument exp(x) rounds to 0 (the log of the smallest subnormal).
+  template <class T>
+  static T underflow() {
+    static const T bound = std::log(std::numeric_limits<T>::denorm_min());
+    return bound;
+  }
+
+  // One row at a time: max, then one exp per element. A row with NaN, +inf, or a non-unit
+  // column stride takes the generic path (the one-pass logsumexp reduction), whose answers
+  // for those inputs are the documented ones.
+  template <kind K, class T, class Out>
+  void rows_kernel(tensor_view<const T, 2> x, Out out) const {
+    using array = Eigen::Array<T, 1, Eigen::Dynamic>;
+    const index_t cols = x.extent(1);
+    const bool unit = x.stride(1) == 1 && (K == kind::logsumexp || out.stride(1) == 1);
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) {
+        T m = -detail::infinity<T>();
+        if (unit && cols > 0) m = Eigen::Map<const array>(&x(i, 0), cols).template maxCoeff<Eigen::PropagateNaN>();
+        const bool plain = unit && cols > 0 && std::isfinite(m);
+        T lse;
+        if (plain) {
+          Eigen::Map<const array> xr(&x(i, 0), cols);
+          if constexpr (K == kind::softmax) {
+            Eigen::Map<array> yr(&out(i, 0), cols);
+            // Eigen's vectorised exp clamps its argument (exp(-inf) would come out as 1e-38 for
+            // float), so a masked or far-below-max logit is set to the exact 0 that exp gives.
+            yr = (xr - m < underflow<T>()).select(T(0), (xr - m).exp());
+            yr *= T(1) / yr.sum();
+            continue;
+          } else {
+            lse = m + std::log((xr - m).exp().sum());
+            if constexpr (K == kind::log_softmax) {
+              Eigen::Map<array>(&out(i, 0), cols) = xr - lse;
+              continue;
+            }
+          }
+        } else {
+          const reduction::logsumexp<T> red;
+          auto acc = red.init();
+          for (index_t j = 0; j < cols; ++j) acc = red.combine(acc, x(i, j), j);
+          lse = red.result(acc);
+        }
+        if constexpr (K == kind::logsumexp) {
+          out(i) = lse;
+        } else {
+          for (index_t j = 0; j < cols; ++j)
+            out(i, j) = K == kind::softmax ? fn::exp_minus{}(x(i, j), lse) : fn::minus_normaliser{}(x(i, j), lse);
+        }
+      }
+    });
+  }
+};
+
+}  // namespace posttrain

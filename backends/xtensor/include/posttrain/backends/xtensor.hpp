@@ -1,0 +1,146 @@
+#pragma once
+// posttrain::xtensor_backend: host memory, xtensor-blas (OpenBLAS through its cxxblas layer)
+// for GEMM, xtensor expressions (xsimd-vectorised) for the row kernels, OpenMP across rows.
+// Views enter xtensor as non-owning adaptors here and nowhere else. Reductions are evaluated
+// into scalars before they are broadcast (xtensor's lazy reducers would be re-evaluated per
+// element otherwise).
+
+#include <cmath>
+#include <limits>
+#include <xtensor-blas/xblas.hpp>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+
+#include <posttrain/core.hpp>
+#include <posttrain/core/detail/blas_layout.hpp>
+#include <posttrain/core/detail/parallel.hpp>
+
+namespace posttrain {
+
+struct xtensor_backend {
+  using memory_space = host_space;
+  static constexpr bool is_backend = true;
+  static constexpr const char* name = "xtensor";
+
+  template <class Body>
+  void parallel_for(index_t rows, const Body& body) const {
+    detail::openmp_for_rows(rows, body);
+  }
+
+  /// BLAS needs one unit stride per matrix: a row-major view (unit column stride) goes in as
+  /// is, a column-major one (unit row stride, e.g. a transposed view) as the transpose of a
+  /// row-major matrix. Anything else is copied to a dense temporary first.
+  template <class T>
+  void gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha, T beta) const {
+    const auto c_layout = detail::blas_layout_of(c);
+    if (!c_layout || c_layout->transposed) {  // BLAS writes C row-major here: go through a dense copy
+      host_buffer<T, 2> tmp({c.extent(0), c.extent(1)});
+      auto t = tmp.view();
+      if (beta != T(0)) ops::copy(*this, tensor_view<const T, 2>(c), t);
+      gemm(a, b, t, alpha, beta);
+      ops::copy(*this, tensor_view<const T, 2>(t), c);
+      return;
+    }
+    host_buffer<T, 2> a_dense, b_dense;
+    const auto [a_ptr, a_trans, a_ld] = blas_operand(a, a_dense);
+    const auto [b_ptr, b_trans, b_ld] = blas_operand(b, b_dense);
+    using xt::blas_index_t;
+    cxxblas::gemm<blas_index_t>(cxxblas::StorageOrder::RowMajor, a_trans, b_trans,
+                                static_cast<blas_index_t>(c.extent(0)), static_cast<blas_index_t>(c.extent(1)),
+                                static_cast<blas_index_t>(a.extent(1)), alpha, a_ptr, a_ld, b_ptr, b_ld, beta, c.data(),
+                                static_cast<blas_index_t>(c_layout->ld));
+  }
+
+  template <class T>
+  void softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<false>(x, y);
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) {
+        auto xr = row(x, i);
+        auto yr = row(y, i);
+        const T m = xt::amax(xr)();
+        if (!plain_row(m)) {
+          fallback_row<false>(x, y, i);
+          continue;
+        }
+        yr = xt::exp(xr - m);
+        const T s = xt::sum(yr)();
+        yr *= T(1) / s;
+      }
+    });
+  }
+
+  template <class T>
+  void log_softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<true>(x, y);
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) {
+        auto xr = row(x, i);
+        auto yr = row(y, i);
+        const T m = xt::amax(xr)();
+        if (!plain_row(m)) {
+          fallback_row<true>(x, y, i);
+          continue;
+        }
+        const T lse = m + std::log(xt::sum(xt::exp(xr - m))());
+        yr = xr - lse;
+      }
+    });
+  }
+
+ private:
+  // xt::amax starts from lowest(), not -inf: an all -inf row reports lowest(). Such rows, and
+  // rows with +inf, take the one-pass reduction, whose answers for them are the documented ones.
+  template <class T>
+  static bool plain_row(T m) {
+    return std::isfinite(m) && m > std::numeric_limits<T>::lowest();
+  }
+
+  template <class T>
+  static bool unit_rows(tensor_view<T, 2> v) {
+    return (v.stride(1) == 1 || v.extent(1) <= 1) && v.extent(1) > 0;
+  }
+
+  template <class T>
+  static auto row(tensor_view<T, 2> v, index_t i) {
+    const std::array<std::size_t, 1> shape{static_cast<std::size_t>(v.extent(1))};
+    return xt::adapt(&v(i, 0), static_cast<std::size_t>(v.extent(1)), xt::no_ownership(), shape);
+  }
+
+  // Rows with NaN or ±inf take the one-pass reduction, whose answers are the documented ones.
+  template <bool Log, class T>
+  static void fallback_row(tensor_view<const T, 2> x, tensor_view<T, 2> y, index_t i) {
+    const reduction::logsumexp<T> red;
+    auto acc = red.init();
+    for (index_t j = 0; j < x.extent(1); ++j) acc = red.combine(acc, x(i, j), j);
+    const T lse = red.result(acc);
+    for (index_t j = 0; j < x.extent(1); ++j)
+      y(i, j) = Log ? fn::minus_normaliser{}(x(i, j), lse) : fn::exp_minus{}(x(i, j), lse);
+  }
+
+  template <bool Log, class T>
+  void generic_softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) fallback_row<Log>(x, y, i);
+    });
+  }
+
+  template <class T>
+  struct blas_matrix {
+    const T* data;
+    cxxblas::Transpose trans;
+    xt::blas_index_t ld;
+  };
+
+  template <class T>
+  static blas_matrix<T> blas_operand(tensor_view<const T, 2> v, host_buffer<T, 2>& dense) {
+    if (const auto layout = detail::blas_layout_of(v))
+      return {v.data(), layout->transposed ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans,
+              static_cast<xt::blas_index_t>(layout->ld)};
+    dense = host_buffer<T, 2>({v.extent(0), v.extent(1)});
+    ops::copy(xtensor_backend{}, v, dense.view());
+    return {dense.data(), cxxblas::Transpose::NoTrans, static_cast<xt::blas_index_t>(std::max<index_t>(1, v.extent(1)))};
+  }
+};
+
+}  // namespace posttrain

@@ -1,0 +1,3 @@
+#pragma once
+#include <posttrain/backends/eigen.hpp>
+using bench_backend = posttrain::eigen_backend;

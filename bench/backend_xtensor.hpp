@@ -1,0 +1,3 @@
+#pragma once
+#include <posttrain/backends/xtensor.hpp>
+using bench_backend = posttrain::xtensor_backend;

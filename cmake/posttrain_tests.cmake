@@ -1,0 +1,97 @@
+# Helpers for the test suite: Catch2 from its package or from POSTTRAIN_DEPS_DIR, one executable
+# per (test source, backend) generated from a single source, compile-fail tests, header checks.
+
+if(POSTTRAIN_DEPS_DIR AND EXISTS "${POSTTRAIN_DEPS_DIR}/catch2/catch.hpp")
+  add_library(posttrain_catch2 INTERFACE)
+  target_include_directories(posttrain_catch2 SYSTEM INTERFACE "${POSTTRAIN_DEPS_DIR}")
+  set(POSTTRAIN_CATCH_DISCOVER OFF)
+else()
+  find_package(Catch2 2 REQUIRED)
+  include(Catch)
+  add_library(posttrain_catch2 INTERFACE)
+  target_link_libraries(posttrain_catch2 INTERFACE Catch2::Catch2)
+  set(POSTTRAIN_CATCH_DISCOVER ON)
+endif()
+
+add_library(posttrain_catch_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
+target_link_libraries(posttrain_catch_main PUBLIC posttrain_catch2 PRIVATE posttrain_project_options)
+
+# Whether CUDA test binaries are registered with ctest (they are always built when CUDA is on).
+set(POSTTRAIN_CUDA_TESTS_REGISTERED OFF)
+if(POSTTRAIN_ENABLE_CUDA)
+  if(POSTTRAIN_RUN_CUDA_TESTS STREQUAL "auto")
+    execute_process(COMMAND nvidia-smi -L RESULT_VARIABLE _smi OUTPUT_QUIET ERROR_QUIET)
+    if(_smi EQUAL 0)
+      set(POSTTRAIN_CUDA_TESTS_REGISTERED ON)
+    endif()
+  elseif(POSTTRAIN_RUN_CUDA_TESTS)
+    set(POSTTRAIN_CUDA_TESTS_REGISTERED ON)
+  endif()
+  if(NOT POSTTRAIN_CUDA_TESTS_REGISTERED)
+    message(STATUS "posttrain: CUDA tests are built but not registered with ctest (no GPU seen)")
+  endif()
+endif()
+
+# Registers a Catch2 executable with ctest, one ctest test per Catch2 test case when possible.
+function(posttrain_register_catch target prefix)
+  if(POSTTRAIN_CATCH_DISCOVER)
+    catch_discover_tests(${target} TEST_PREFIX "${prefix}" PROPERTIES LABELS "${prefix}")
+  else()
+    add_test(NAME ${target} COMMAND ${target})
+  endif()
+endfunction()
+
+# posttrain_add_backend_test(<dir> <name>): tests/<dir>/<name>.hpp, written once against the
+# harness, compiled for every backend in POSTTRAIN_TEST_BACKENDS as test_<name>_<backend>.
+function(posttrain_add_backend_test dir name)
+  foreach(backend IN LISTS POSTTRAIN_TEST_BACKENDS)
+    set(ext cpp)
+    set(target_lib posttrain::${backend})
+    if(backend STREQUAL "cuda")
+      set(ext cu)
+    elseif(backend STREQUAL "sequential")
+      set(target_lib posttrain::posttrain)
+    endif()
+    set(src "${CMAKE_CURRENT_BINARY_DIR}/generated/test_${name}_${backend}.${ext}")
+    file(CONFIGURE OUTPUT "${src}" CONTENT
+      "// Generated: tests/${dir}/${name}.hpp for the ${backend} backend.\n#include \"support/backend_${backend}.hpp\"\n#include \"${dir}/${name}.hpp\"\n")
+    set(target test_${name}_${backend})
+    add_executable(${target} "${src}")
+    target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
+    target_link_libraries(${target} PRIVATE posttrain_catch_main ${target_lib} posttrain_project_options)
+    if(NOT backend STREQUAL "cuda" OR POSTTRAIN_CUDA_TESTS_REGISTERED)
+      posttrain_register_catch(${target} "${backend}/")
+    endif()
+  endforeach()
+endfunction()
+
+# posttrain_add_compile_fail(<source> <regex> <libs...>): the source must compile as is and must
+# fail to compile with POSTTRAIN_EXPECT_FAIL defined, with a diagnostic matching <regex>.
+function(posttrain_add_compile_fail source regex)
+  get_filename_component(name "${source}" NAME_WE)
+  add_library(compile_ok_${name} OBJECT "${source}")
+  target_link_libraries(compile_ok_${name} PRIVATE ${ARGN})
+  add_library(compile_fail_${name} OBJECT EXCLUDE_FROM_ALL "${source}")
+  target_link_libraries(compile_fail_${name} PRIVATE ${ARGN})
+  target_compile_definitions(compile_fail_${name} PRIVATE POSTTRAIN_EXPECT_FAIL)
+  add_test(NAME compile_fail/${name}
+           COMMAND "${CMAKE_COMMAND}" --build "${CMAKE_BINARY_DIR}" --target compile_fail_${name})
+  set_tests_properties(compile_fail/${name} PROPERTIES PASS_REGULAR_EXPRESSION "${regex}" LABELS compile_fail)
+endfunction()
+
+# posttrain_add_header_check(<target> <header root> <glob> <ext> <libs...>): one translation unit
+# per header that includes it alone (twice, for the include guard), built as part of `all`.
+function(posttrain_add_header_check target root glob ext)
+  file(GLOB_RECURSE headers RELATIVE "${root}" CONFIGURE_DEPENDS "${root}/${glob}")
+  # default_backend.hpp needs posttrain::default; tests/core/default_backend.cpp compiles it.
+  list(FILTER headers EXCLUDE REGEX "default_backend\\.hpp$")
+  set(sources "")
+  foreach(h IN LISTS headers)
+    string(MAKE_C_IDENTIFIER "${h}" id)
+    set(src "${CMAKE_CURRENT_BINARY_DIR}/header_check/${id}.${ext}")
+    file(CONFIGURE OUTPUT "${src}" CONTENT "#include <${h}>\n#include <${h}>\n")
+    list(APPEND sources "${src}")
+  endforeach()
+  add_library(${target} OBJECT ${sources})
+  target_link_libraries(${target} PRIVATE ${ARGN})
+endfunction()

@@ -1,0 +1,61 @@
+// posttrain: the command-line tool. `posttrain --help` lists the commands.
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "builtin_commands.hpp"
+#include "command.hpp"
+
+namespace {
+
+void print_help() {
+  std::cout << "usage: posttrain <command> [options] [arguments]\n"
+               "       posttrain <command> --help\n"
+               "       posttrain --version\n\n"
+               "commands:\n";
+  for (const auto& c : posttrain::cli::registry()) {
+    std::cout << "  " << c.name;
+    for (std::size_t i = c.name.size(); i < 14; ++i) std::cout << ' ';
+    std::cout << c.summary << '\n';
+  }
+}
+
+int usage_failure(const std::string& message) {
+  std::cerr << "posttrain: " << message << " (see posttrain --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace posttrain::cli;
+  if (argc < 2) return usage_failure("no command given");
+  const std::string first = argv[1];
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_help();
+    return 0;
+  }
+  if (first == "--version") {
+    std::cout << "posttrain " << POSTTRAIN_VERSION_STRING << '\n';
+    return 0;
+  }
+  for (const auto& c : registry()) {
+    if (c.name != first) continue;
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    for (const auto& a : rest)
+      if (a == "--help" || a == "-h") {
+        std::cout << c.usage;
+        return 0;
+      }
+    try {
+      return c.run(arguments(rest, c.options, c.flags));
+    } catch (const usage_error& e) {
+      std::cerr << "posttrain " << c.name << ": " << e.what() << " (see posttrain " << c.name << " --help)\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "posttrain " << c.name << ": " << e.what() << '\n';
+      return 1;
+    }
+  }
+  return usage_failure("unknown command '" + first + "'");
+}

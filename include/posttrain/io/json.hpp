@@ -1,0 +1,293 @@
+#pragma once
+// A small JSON reader (RFC 8259): a value tree and a parser that reports the line and column
+// of the first error, and a JSON Lines reader (one value per line; blank lines skipped).
+//
+//   posttrain::io::jsonl_reader in(stream, "responses.jsonl");
+//   while (auto rec = in.next()) { const auto& text = rec->value.at("text").as_string(); }
+
+#include <cmath>
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "../core/error.hpp"
+
+namespace posttrain::io::json {
+
+class value;
+using array = std::vector<value>;
+using object = std::vector<std::pair<std::string, value>>;  // members in input order
+
+class value {
+ public:
+  using storage = std::variant<std::nullptr_t, bool, double, std::string, array, object>;
+  value() : v_(nullptr) {}
+  template <class T>
+    requires std::is_constructible_v<storage, T&&>
+  value(T&& x) : v_(std::forward<T>(x)) {}
+
+  bool is_null() const { return std::holds_alternative<std::nullptr_t>(v_); }
+  bool is_bool() const { return std::holds_alternative<bool>(v_); }
+  bool is_number() const { return std::holds_alternative<double>(v_); }
+  bool is_string() const { return std::holds_alternative<std::string>(v_); }
+  bool is_array() const { return std::holds_alternative<array>(v_); }
+  bool is_object() const { return std::holds_alternative<object>(v_); }
+
+  bool as_bool() const { return get<bool>("a boolean"); }
+  double as_number() const { return get<double>("a number"); }
+  const std::string& as_string() const { return get<std::string>("a string"); }
+  const array& as_array() const { return get<array>("an array"); }
+  const object& as_object() const { return get<object>("an object"); }
+
+  /// The member named key of an object, or nullptr.
+  const value* find(std::string_view key) const {
+    for (const auto& [k, v] : as_object())
+      if (k == key) return &v;
+    return nullptr;
+  }
+  /// The member named key; error naming the key when it is missing.
+  const value& at(std::string_view key) const {
+    if (const value* v = find(key)) return *v;
+    throw error("JSON object has no member \"" + std::string(key) + "\"");
+  }
+  const char* type_name() const {
+    static constexpr const char* names[] = {"null", "a boolean", "a number", "a string", "an array", "an object"};
+    return names[v_.index()];
+  }
+
+ private:
+  template <class T>
+  const T& get(const char* what) const {
+    if (const T* p = std::get_if<T>(&v_)) return *p;
+    throw error(std::string("JSON value is ") + type_name() + ", not " + what);
+  }
+  storage v_;
+};
+
+/// Parses one JSON text; the whole input must be one value (whitespace around it allowed).
+/// Errors are parse_error(file, line + (row within text), column).
+class parser {
+ public:
+  parser(std::string_view text, std::string file, long first_line = 1)
+      : s_(text), file_(std::move(file)), line_(first_line) {}
+
+  value parse() {
+    value v = parse_value(0);
+    skip_ws();
+    if (p_ < s_.size()) fail("unexpected characters after the JSON value");
+    return v;
+  }
+
+ private:
+  static constexpr int max_depth = 512;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw parse_error(file_, line_, static_cast<long>(p_ - line_start_) + 1, what);
+  }
+  void skip_ws() {
+    while (p_ < s_.size()) {
+      const char c = s_[p_];
+      if (c == '\n') {
+        ++line_;
+        line_start_ = ++p_;
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        ++p_;
+      } else {
+        break;
+      }
+    }
+  }
+  bool consume(std::string_view word) {
+    if (s_.substr(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  value parse_value(int depth) {
+    if (depth > max_depth) fail("nesting deeper than 512 levels");
+    skip_ws();
+    if (p_ >= s_.size()) fail("unexpected end of input, expected a value");
+    switch (s_[p_]) {
+      case '{': return parse_object(depth);
+      case '[': return parse_array(depth);
+      case '"': return parse_string();
+      case 't': if (consume("true")) return true; break;
+      case 'f': if (consume("false")) return false; break;
+      case 'n': if (consume("null")) return nullptr; break;
+      default:
+        if (s_[p_] == '-' || (s_[p_] >= '0' && s_[p_] <= '9')) return parse_number();
+    }
+    fail(std::string("unexpected character '") + s_[p_] + "', expected a value");
+  }
+
+  value parse_object(int depth) {
+    ++p_;
+    object members;
+    skip_ws();
+    if (p_ < s_.size() && s_[p_] == '}') { ++p_; return members; }
+    while (true) {
+      skip_ws();
+      if (p_ >= s_.size() || s_[p_] != '"') fail("expected a member name in double quotes");
+      std::string key = parse_string();
+      skip_ws();
+      if (p_ >= s_.size() || s_[p_] != ':') fail("expected ':' after a member name");
+      ++p_;
+      members.emplace_back(std::move(key), parse_value(depth + 1));
+      skip_ws();
+      if (p_ < s_.size() && s_[p_] == ',') { ++p_; continue; }
+      if (p_ < s_.size() && s_[p_] == '}') { ++p_; return members; }
+      fail("expected ',' or '}' in an object");
+    }
+  }
+
+  value parse_array(int depth) {
+    ++p_;
+    array items;
+    skip_ws();
+    if (p_ < s_.size() && s_[p_] == ']') { ++p_; return items; }
+    while (true) {
+      items.push_back(parse_value(depth + 1));
+      skip_ws();
+      if (p_ < s_.size() && s_[p_] == ',') { ++p_; continue; }
+      if (p_ < s_.size() && s_[p_] == ']') { ++p_; return items; }
+      fail("expected ',' or ']' in an array");
+    }
+  }
+
+  value parse_number() {
+    const std::size_t start = p_;
+    auto digits = [&] {
+      const std::size_t d = p_;
+      while (p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '9') ++p_;
+      return p_ - d;
+    };
+    if (s_[p_] == '-') ++p_;
+    if (p_ < s_.size() && s_[p_] == '0') ++p_;
+    else if (digits() == 0) fail("a number needs digits");
+    if (p_ < s_.size() && s_[p_] == '.') {
+      ++p_;
+      if (digits() == 0) fail("a number needs digits after '.'");
+    }
+    if (p_ < s_.size() && (s_[p_] == 'e' || s_[p_] == 'E')) {
+      ++p_;
+      if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
+      if (digits() == 0) fail("a number needs digits in its exponent");
+    }
+    const double v = std::strtod(std::string(s_.substr(start, p_ - start)).c_str(), nullptr);
+    if (!std::isfinite(v)) { p_ = start; fail("number out of range"); }
+    return v;
+  }
+
+  static void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::uint32_t hex4() {
+    if (p_ + 4 > s_.size()) fail("\\u needs four hex digits");
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = s_[p_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else { --p_; fail("\\u needs four hex digits"); }
+    }
+    return v;
+  }
+
+  std::string parse_string() {
+    ++p_;
+    std::string out;
+    while (true) {
+      if (p_ >= s_.size()) fail("unterminated string");
+      const char c = s_[p_];
+      if (c == '"') { ++p_; return out; }
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character inside a string (escape it)");
+      if (c != '\\') { out += c; ++p_; continue; }
+      if (++p_ >= s_.size()) fail("unterminated escape");
+      const char e = s_[p_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00) {  // a surrogate pair
+            if (!consume("\\u")) fail("a high surrogate must be followed by \\u and a low surrogate");
+            const std::uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo >= 0xE000) fail("invalid low surrogate");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp < 0xE000) {
+            fail("a lone low surrogate");
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default: --p_; fail(std::string("invalid escape '\\") + e + "'");
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::string file_;
+  std::size_t p_ = 0, line_start_ = 0;
+  long line_;
+};
+
+inline value parse(std::string_view text, const std::string& file = "<string>") { return parser(text, file).parse(); }
+
+}  // namespace posttrain::io::json
+
+namespace posttrain::io {
+
+struct jsonl_record {
+  json::value value;
+  long line = 0;
+};
+
+class jsonl_reader {
+ public:
+  jsonl_reader(std::istream& in, std::string file_name) : in_(in), file_(std::move(file_name)) {}
+
+  /// The next non-blank line's value, or nullopt at the end of the input.
+  std::optional<jsonl_record> next() {
+    std::string line;
+    while (std::getline(in_, line)) {
+      ++line_no_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      return jsonl_record{json::parser(line, file_, line_no_).parse(), line_no_};
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::istream& in_;
+  std::string file_;
+  long line_no_ = 0;
+};
+
+}  // namespace posttrain::io

@@ -1,0 +1,4 @@
+#pragma once
+// The whole library (backends are included separately: posttrain/backends/<name>.hpp).
+#include "core.hpp"
+#include "io.hpp"

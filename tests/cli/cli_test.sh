@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The posttrain tool's skeleton: help, version, exit codes, reader errors with file:line:column.
+set -u
+tool=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+expect() {  # expect <exit code> <regex on stdout+stderr> <args...>
+  local code=$1 pattern=$2
+  shift 2
+  local out
+  out=$("$tool" "$@" 2>&1)
+  local rc=$?
+  if [[ $rc -ne $code ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
+    echo "FAIL: posttrain $* -> exit $rc (want $code), output:"
+    echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+  fi
+}
+printf 'prompt_id,score\n1,0.5\n2,"x"y\n' >"$work/bad.csv"
+printf 'a\tb\n1\t2\n3\t4\n' >"$work/good.tsv"
+printf '{"text": "a"}\n{"text": [1,}\n' >"$work/bad.jsonl"
+
+expect 0 "usage: posttrain <command>" --help
+expect 0 "validate +check" --help
+expect 0 "^posttrain [0-9]+\.[0-9]+\.[0-9]+$" --version
+expect 0 "usage: posttrain validate" validate --help
+expect 0 "backends: sequential" info
+expect 2 "^posttrain: no command given \(see posttrain --help\)$"
+expect 2 "^posttrain: unknown command 'frobnicate' \(see posttrain --help\)$" frobnicate
+expect 2 "unknown option --nope" validate --nope x.csv
+expect 2 "option --format needs a value" validate x.csv --format
+expect 2 "validate needs at least one FILE" validate
+expect 0 "good.tsv: 3 records" validate "$work/good.tsv"
+expect 1 "bad.csv:3:6: unexpected 'y' after a closing quote" validate "$work/bad.csv"
+expect 1 "bad.jsonl:2:13: unexpected character '}', expected a value" validate "$work/bad.jsonl"
+expect 1 "cannot open" validate "$work/missing.csv"
+expect 0 "<stdin>: 3 records" validate --format tsv - <"$work/good.tsv"
+
+checks=15
+echo "$((checks - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]
