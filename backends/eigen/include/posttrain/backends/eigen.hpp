@@ -66,13 +66,6 @@ struct eigen_backend {
  private:
   enum class kind { softmax, log_softmax, logsumexp };
 
-  /// Below this argument exp(x) rounds to 0 (the log of the smallest subnormal).
-  template <class T>
-  static T underflow() {
-    static const T bound = std::log(std::numeric_limits<T>::denorm_min());
-    return bound;
-  }
-
   // One row at a time: max, then one exp per element. A row with NaN, +inf, or a non-unit
   // column stride takes the generic path (the one-pass logsumexp reduction), whose answers
   // for those inputs are the documented ones.
@@ -91,10 +84,14 @@ struct eigen_backend {
           Eigen::Map<const array> xr(&x(i, 0), cols);
           if constexpr (K == kind::softmax) {
             Eigen::Map<array> yr(&out(i, 0), cols);
-            // Eigen's vectorised exp clamps its argument (exp(-inf) would come out as 1e-38 for
-            // float), so a masked or far-below-max logit is set to the exact 0 that exp gives.
-            yr = (xr - m < underflow<T>()).select(T(0), (xr - m).exp());
-            yr *= T(1) / yr.sum();
+            yr = (xr - m).exp();
+            // Eigen's vectorised exp clamps its argument, so exp(-inf) comes out as a subnormal
+            // (about 1e-39 for float) instead of 0: flush subnormals to the exact 0 a masked
+            // logit must get, in the same pass as the normalisation (a select() in the Eigen
+            // expression would cost 8x: it is not vectorised).
+            const T inv = T(1) / yr.sum(), smallest = std::numeric_limits<T>::min();
+            T* y = &out(i, 0);
+            for (index_t j = 0; j < cols; ++j) y[j] = y[j] < smallest ? T(0) : y[j] * inv;
             continue;
           } else {
             lse = m + std::log((xr - m).exp().sum());

@@ -7,9 +7,11 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 #include <xtensor-blas/xblas.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
 
 #include <posttrain/core.hpp>
 #include <posttrain/core/detail/blas_layout.hpp>
@@ -63,9 +65,8 @@ struct xtensor_backend {
           fallback_row<false>(x, y, i);
           continue;
         }
-        yr = xt::exp(xr - m);
-        const T s = xt::sum(yr)();
-        yr *= T(1) / s;
+        xt::noalias(yr) = xt::exp(xr - m);
+        xt::noalias(yr) = yr * (T(1) / sum(&y(i, 0), y.extent(1)));
       }
     });
   }
@@ -74,6 +75,10 @@ struct xtensor_backend {
   void log_softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
     if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<true>(x, y);
     parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      // exp goes to a scratch row, not to y: y may be x (in place).
+      std::vector<T> scratch(static_cast<std::size_t>(x.extent(1)));
+      const std::array<std::size_t, 1> shape{scratch.size()};
+      auto sr = xt::adapt(scratch.data(), scratch.size(), xt::no_ownership(), shape);
       for (index_t i = r0; i < r1; ++i) {
         auto xr = row(x, i);
         auto yr = row(y, i);
@@ -82,13 +87,53 @@ struct xtensor_backend {
           fallback_row<true>(x, y, i);
           continue;
         }
-        const T lse = m + std::log(xt::sum(xt::exp(xr - m))());
-        yr = xr - lse;
+        xt::noalias(sr) = xt::exp(xr - m);
+        const T lse = m + std::log(sum(scratch.data(), x.extent(1)));
+        xt::noalias(yr) = xr - lse;
+      }
+    });
+  }
+
+  template <class T, class O>
+  void row_logsumexp(tensor_view<const T, 2> x, tensor_view<O, 1> out) const {
+    if (!unit_rows(x)) return generic_logsumexp(x, out, 0, x.extent(0));
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      std::vector<T> scratch(static_cast<std::size_t>(x.extent(1)));
+      const std::array<std::size_t, 1> shape{scratch.size()};
+      auto sr = xt::adapt(scratch.data(), scratch.size(), xt::no_ownership(), shape);
+      for (index_t i = r0; i < r1; ++i) {
+        auto xr = row(x, i);
+        const T m = xt::amax(xr)();
+        if (!plain_row(m)) {
+          generic_logsumexp(x, out, i, i + 1);
+          continue;
+        }
+        xt::noalias(sr) = xt::exp(xr - m);
+        out(i) = static_cast<O>(m + std::log(sum(scratch.data(), x.extent(1))));
       }
     });
   }
 
  private:
+  /// A vectorised sum of a dense row (float addition reassociated across SIMD lanes).
+  template <class T>
+  static T sum(const T* p, index_t n) {
+    T s = 0;
+#pragma omp simd reduction(+ : s)
+    for (index_t j = 0; j < n; ++j) s += p[j];
+    return s;
+  }
+
+  template <class T, class O>
+  static void generic_logsumexp(tensor_view<const T, 2> x, tensor_view<O, 1> out, index_t r0, index_t r1) {
+    const reduction::logsumexp<T> red;
+    for (index_t i = r0; i < r1; ++i) {
+      auto acc = red.init();
+      for (index_t j = 0; j < x.extent(1); ++j) acc = red.combine(acc, x(i, j), j);
+      out(i) = static_cast<O>(red.result(acc));
+    }
+  }
+
   // xt::amax starts from lowest(), not -inf: an all -inf row reports lowest(). Such rows, and
   // rows with +inf, take the one-pass reduction, whose answers for them are the documented ones.
   template <class T>
