@@ -89,6 +89,11 @@ int main(int argc, char** argv) {
   row("topk k=50 f32[512,32000]",
       median_ms(be.stream, [&] { ops::topk(be, x.view().rows(0, 512), tv.view(), ti.view()); }, quick ? 2 : 5),
       4.0 * 512 * cols);
+  auto rs = allocate<float>(be, {rows});
+  row("reduce sum f32[4096,32000]",
+      median_ms(be.stream, [&] { ops::reduce(be, reduction::sum<float>{}, x.view(), rs.view()); }, repeats),
+      bytes_rw / 2);
+  row("fill f32[4096,32000]", median_ms(be.stream, [&] { ops::fill(be, y.view(), 1.0f); }, repeats), bytes_rw / 2);
   const auto xs = x.view().cols(0, 1024).rows(0, 4096);
   row("reverse_scan f32[4096,1024]",
       median_ms(be.stream, [&] { ops::reverse_scan(be, xs, 0.95f, y.view().cols(0, 1024)); }, repeats),

@@ -107,6 +107,43 @@ void BM_topk(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(sizeof(float) * rows * cols) * state.iterations());
 }
 
+void BM_reduce_sum(benchmark::State& state) {
+  const index_t rows = state.range(0), cols = state.range(1);
+  matrix x(rows, cols);
+  std::vector<float> out(static_cast<std::size_t>(rows));
+  for (auto _ : state) {
+    ops::reduce(bench_backend{}, posttrain::reduction::sum<float>{}, x.view(), tensor_view<float, 1>(out.data(), rows));
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(sizeof(float) * rows * cols) * state.iterations());
+}
+
+void BM_fill(benchmark::State& state) {
+  const index_t rows = state.range(0), cols = state.range(1);
+  matrix x(rows, cols);
+  for (auto _ : state) {
+    ops::fill(bench_backend{}, x.view(), 1.0f);
+    benchmark::DoNotOptimize(x.buf.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(sizeof(float) * rows * cols) * state.iterations());
+}
+
+/// Gathers k columns per row (the log-probabilities of chosen tokens, say).
+void BM_gather(benchmark::State& state) {
+  const index_t rows = state.range(0), cols = state.range(1), k = state.range(2);
+  matrix x(rows, cols);
+  posttrain::host_buffer<std::int64_t, 2> index({rows, k});
+  posttrain::host_buffer<float, 2> out({rows, k});
+  const posttrain::counter_rng rng(5, 0);
+  for (index_t i = 0; i < rows * k; ++i)
+    index.data()[i] = static_cast<std::int64_t>(rng.uniform(static_cast<std::uint64_t>(i)) * static_cast<float>(cols));
+  for (auto _ : state) {
+    ops::gather(bench_backend{}, x.view(), index.view(), out.view());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(rows * k * state.iterations());
+}
+
 void BM_reverse_scan(benchmark::State& state) {
   const index_t rows = state.range(0), cols = state.range(1);
   matrix x(rows, cols), c(rows, cols), y(rows, cols);
@@ -137,6 +174,9 @@ BENCHMARK(BM_map_exp)->Args({4096, 32000})->UseManualTime()->Unit(benchmark::kMi
 BENCHMARK(BM_row_logsumexp)->Args({4096, 32000})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_argmax)->Args({4096, 32000})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_topk)->Args({512, 32000, 50})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_reduce_sum)->Args({4096, 32000})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fill)->Args({4096, 32000})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_gather)->Args({4096, 32000, 8})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_reverse_scan)->Args({4096, 1024})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_gemm)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

@@ -168,7 +168,7 @@ struct cuda_backend {
   template <bool Log, class T>
   void launch_softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) const {
     if (x.empty()) return;
-    cuda::kernels::softmax<Log><<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, y);
+    cuda::kernels::softmax<Log><<<row_grid(x.extent(0)), cuda::kernels::softmax_threads, 0, stream>>>(x, y);
     check_launch();
   }
 };

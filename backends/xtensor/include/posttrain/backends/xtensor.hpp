@@ -55,43 +55,12 @@ struct xtensor_backend {
 
   template <class T>
   void softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
-    if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<false>(x, y);
-    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
-      for (index_t i = r0; i < r1; ++i) {
-        auto xr = row(x, i);
-        auto yr = row(y, i);
-        const T m = xt::amax(xr)();
-        if (!plain_row(m)) {
-          fallback_row<false>(x, y, i);
-          continue;
-        }
-        xt::noalias(yr) = xt::exp(xr - m);
-        xt::noalias(yr) = yr * (T(1) / sum(&y(i, 0), y.extent(1)));
-      }
-    });
+    softmax_rows<false>(x, y);
   }
 
   template <class T>
   void log_softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
-    if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<true>(x, y);
-    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
-      // exp goes to a scratch row, not to y: y may be x (in place).
-      std::vector<T> scratch(static_cast<std::size_t>(x.extent(1)));
-      const std::array<std::size_t, 1> shape{scratch.size()};
-      auto sr = xt::adapt(scratch.data(), scratch.size(), xt::no_ownership(), shape);
-      for (index_t i = r0; i < r1; ++i) {
-        auto xr = row(x, i);
-        auto yr = row(y, i);
-        const T m = xt::amax(xr)();
-        if (!plain_row(m)) {
-          fallback_row<true>(x, y, i);
-          continue;
-        }
-        xt::noalias(sr) = xt::exp(xr - m);
-        const T lse = m + std::log(sum(scratch.data(), x.extent(1)));
-        xt::noalias(yr) = xr - lse;
-      }
-    });
+    softmax_rows<true>(x, y);
   }
 
   template <class T, class O>
@@ -122,6 +91,31 @@ struct xtensor_backend {
 #pragma omp simd reduction(+ : s)
     for (index_t j = 0; j < n; ++j) s += p[j];
     return s;
+  }
+
+  template <bool Log, class T>
+  void softmax_rows(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
+    if (!unit_rows(x) || !unit_rows(y)) return generic_softmax<Log>(x, y);
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      // log_softmax puts exp into a scratch row, not into y: y may be x (in place).
+      std::vector<T> scratch(Log ? static_cast<std::size_t>(x.extent(1)) : 0);
+      const std::array<std::size_t, 1> shape{scratch.size()};
+      auto sr = xt::adapt(scratch.data(), scratch.size(), xt::no_ownership(), shape);
+      for (index_t i = r0; i < r1; ++i) {
+        auto xr = row(x, i);
+        auto yr = row(y, i);
+        const T m = xt::amax(xr)();
+        if (!plain_row(m)) {
+          fallback_row<Log>(x, y, i);
+        } else if constexpr (Log) {
+          xt::noalias(sr) = xt::exp(xr - m);
+          xt::noalias(yr) = xr - (m + std::log(sum(scratch.data(), x.extent(1))));
+        } else {
+          xt::noalias(yr) = xt::exp(xr - m);
+          xt::noalias(yr) = yr * (T(1) / sum(&y(i, 0), y.extent(1)));
+        }
+      }
+    });
   }
 
   template <class T, class O>

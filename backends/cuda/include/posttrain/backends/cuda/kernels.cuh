@@ -14,6 +14,10 @@
 namespace posttrain::cuda::kernels {
 
 inline constexpr int block_threads = 256;
+/// Softmax uses wide blocks: fewer rows in flight, so a row read by the first pass is still in
+/// L2 when the second pass reads it again (4096 rows of 32000 f32 at 256 threads a block keep
+/// ~135 MB of rows in flight on an H100, more than its 50 MB L2; at 1024, ~34 MB).
+inline constexpr int softmax_threads = 1024;
 
 template <class T>
 struct rank2 {
@@ -41,11 +45,11 @@ __global__ void fill(tensor_view<T, 2, cuda_space> out, T value) {
   }
 }
 
-/// Merges the block's per-thread accumulators; the result is valid in thread 0.
-/// Shared storage is raw bytes because accumulators may be small structs.
-template <class R, class Acc>
+/// Merges the block's per-thread accumulators (blockDim.x ≤ MaxThreads, a power of two); every
+/// thread gets the result. Shared storage is raw bytes because accumulators may be structs.
+template <int MaxThreads = block_threads, class R, class Acc>
 __device__ Acc block_merge(const R& red, Acc acc) {
-  __shared__ alignas(16) unsigned char raw[block_threads * sizeof(Acc)];
+  __shared__ alignas(16) unsigned char raw[MaxThreads * sizeof(Acc)];
   Acc* buf = reinterpret_cast<Acc*>(raw);
   buf[threadIdx.x] = acc;
   __syncthreads();
@@ -72,13 +76,13 @@ __global__ void transform_reduce(R red, F f, tensor_view<O, 1, cuda_space> out, 
 /// Row-wise softmax (Log = false) or log_softmax (Log = true): the one-pass logsumexp of the
 /// row, then one write pass. Same answers as the host for all -inf, NaN and +inf rows.
 template <bool Log, class T>
-__global__ void softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) {
+__global__ void __launch_bounds__(softmax_threads) softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) {
   const reduction::logsumexp<T> red;
   const index_t cols = x.extent(1);
   for (index_t i = blockIdx.x; i < x.extent(0); i += gridDim.x) {
     auto acc = red.init();
     for (index_t j = threadIdx.x; j < cols; j += blockDim.x) acc = red.combine(acc, x(i, j), j);
-    const T lse = red.result(block_merge(red, acc));
+    const T lse = red.result(block_merge<softmax_threads>(red, acc));
     for (index_t j = threadIdx.x; j < cols; j += blockDim.x) {
       if constexpr (Log) y(i, j) = fn::minus_normaliser{}(x(i, j), lse);
       else y(i, j) = fn::exp_minus{}(x(i, j), lse);
