@@ -72,6 +72,10 @@ struct cuda_backend {
   template <class T>
   void fill(tensor_view<T, 2, cuda_space> out, T value) const {
     if (out.empty()) return;
+    if (out.is_contiguous()) {
+      cuda::kernels::fill_dense<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(out.data(), out.size(), value);
+      return check_launch();
+    }
     cuda::kernels::fill<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(out, value);
     check_launch();
   }
@@ -85,6 +89,11 @@ struct cuda_backend {
   template <class F, class T, class... In>
   void map(const F& f, tensor_view<T, 2, cuda_space> out, const In&... in) const {
     if (out.empty()) return;
+    if (out.is_contiguous() && (in.is_contiguous() && ...)) {
+      cuda::kernels::map_dense<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(f, out.data(), out.size(),
+                                                                                               in.data()...);
+      return check_launch();
+    }
     cuda::kernels::map<<<grid_for(out.size()), cuda::kernels::block_threads, 0, stream>>>(f, out, in...);
     check_launch();
   }
@@ -168,7 +177,7 @@ struct cuda_backend {
   template <bool Log, class T>
   void launch_softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) const {
     if (x.empty()) return;
-    cuda::kernels::softmax<Log><<<row_grid(x.extent(0)), cuda::kernels::softmax_threads, 0, stream>>>(x, y);
+    cuda::kernels::softmax<Log><<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, y);
     check_launch();
   }
 };

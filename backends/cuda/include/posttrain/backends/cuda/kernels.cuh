@@ -14,10 +14,6 @@
 namespace posttrain::cuda::kernels {
 
 inline constexpr int block_threads = 256;
-/// Softmax uses wide blocks: fewer rows in flight, so a row read by the first pass is still in
-/// L2 when the second pass reads it again (4096 rows of 32000 f32 at 256 threads a block keep
-/// ~135 MB of rows in flight on an H100, more than its 50 MB L2; at 1024, ~34 MB).
-inline constexpr int softmax_threads = 1024;
 
 template <class T>
 struct rank2 {
@@ -33,6 +29,35 @@ __global__ void map(F f, tensor_view<T, 2, cuda_space> out, In... in) {
     const index_t i = e / cols, j = e - i * cols;
     out(i, j) = static_cast<T>(f(in(i, j)...));
   }
+}
+
+/// Grid-stride loop over [0, n): body(e, load(e)), with `Unroll` loads issued before their
+/// values are used (see for_row_elements; in place stays correct for the same reason).
+template <int Unroll = 4, class Load, class Body>
+__device__ void for_elements(index_t n, const Load& load, const Body& body) {
+  const index_t step = static_cast<index_t>(gridDim.x) * blockDim.x;
+  index_t e = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x;
+  for (; e + (Unroll - 1) * step < n; e += Unroll * step) {
+    decltype(load(e)) v[Unroll];
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) v[u] = load(e + u * step);
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) body(e + u * step, v[u]);
+  }
+  for (; e < n; e += step) body(e, load(e));
+}
+
+/// map over dense row-major views: flat indices, no division per element.
+template <class F, class T, class... In>
+__global__ void map_dense(F f, T* out, index_t n, const In*... in) {
+  for_elements(
+      n, [&](index_t e) { return static_cast<T>(f(in[e]...)); }, [&](index_t e, T v) { out[e] = v; });
+}
+
+template <class T>
+__global__ void fill_dense(T* out, index_t n, T value) {
+  const index_t step = static_cast<index_t>(gridDim.x) * blockDim.x;
+  for (index_t e = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; e < n; e += step) out[e] = value;
 }
 
 template <class T>
@@ -62,12 +87,33 @@ __device__ Acc block_merge(const R& red, Acc acc) {
   return acc;
 }
 
+/// Visits j = threadIdx.x, threadIdx.x + blockDim.x, ... < cols, calling body(j, load(j)), with
+/// `Unroll` loads issued before their values are used. A thread has no out-of-order execution:
+/// without this, one load per thread is in flight and a row pass reaches ~60% of the memory
+/// bandwidth on an H100. Loads for one group are all issued before any body runs, which stays
+/// correct when body writes the elements being loaded (in-place softmax): the group's
+/// positions are distinct.
+template <int Unroll = 4, class Load, class Body>
+__device__ void for_row_elements(index_t cols, const Load& load, const Body& body) {
+  const index_t step = blockDim.x;
+  index_t j = threadIdx.x;
+  for (; j + (Unroll - 1) * step < cols; j += Unroll * step) {
+    decltype(load(j)) v[Unroll];
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) v[u] = load(j + u * step);
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) body(j + u * step, v[u]);
+  }
+  for (; j < cols; j += step) body(j, load(j));
+}
+
 /// out(i) = red over j of f(in(i, j)...): one block per row (grid-stride over rows).
 template <class R, class F, class O, class... In>
 __global__ void transform_reduce(R red, F f, tensor_view<O, 1, cuda_space> out, index_t cols, In... in) {
   for (index_t i = blockIdx.x; i < out.extent(0); i += gridDim.x) {
     auto acc = red.init();
-    for (index_t j = threadIdx.x; j < cols; j += blockDim.x) acc = red.combine(acc, f(in(i, j)...), j);
+    for_row_elements(
+        cols, [&](index_t j) { return f(in(i, j)...); }, [&](index_t j, auto v) { acc = red.combine(acc, v, j); });
     acc = block_merge(red, acc);
     if (threadIdx.x == 0) out(i) = static_cast<O>(red.result(acc));
   }
@@ -76,17 +122,18 @@ __global__ void transform_reduce(R red, F f, tensor_view<O, 1, cuda_space> out, 
 /// Row-wise softmax (Log = false) or log_softmax (Log = true): the one-pass logsumexp of the
 /// row, then one write pass. Same answers as the host for all -inf, NaN and +inf rows.
 template <bool Log, class T>
-__global__ void __launch_bounds__(softmax_threads) softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) {
+__global__ void softmax(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> y) {
   const reduction::logsumexp<T> red;
   const index_t cols = x.extent(1);
   for (index_t i = blockIdx.x; i < x.extent(0); i += gridDim.x) {
     auto acc = red.init();
-    for (index_t j = threadIdx.x; j < cols; j += blockDim.x) acc = red.combine(acc, x(i, j), j);
-    const T lse = red.result(block_merge<softmax_threads>(red, acc));
-    for (index_t j = threadIdx.x; j < cols; j += blockDim.x) {
-      if constexpr (Log) y(i, j) = fn::minus_normaliser{}(x(i, j), lse);
-      else y(i, j) = fn::exp_minus{}(x(i, j), lse);
-    }
+    const auto load = [&](index_t j) { return x(i, j); };
+    for_row_elements(cols, load, [&](index_t j, T v) { acc = red.combine(acc, v, j); });
+    const T lse = red.result(block_merge(red, acc));
+    for_row_elements(cols, load, [&](index_t j, T v) {
+      if constexpr (Log) y(i, j) = fn::minus_normaliser{}(v, lse);
+      else y(i, j) = fn::exp_minus{}(v, lse);
+    });
   }
 }
 
