@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Documentation examples cannot rot: every region of compiled test code between
 # `// example-begin NAME` and `// example-end NAME` must appear verbatim in the code block that
-# follows `<!-- example: NAME -->` in docs/*.md, and every such docs marker must name a region.
+# follows `<!-- example: NAME -->` in docs/*.md or README.md, and every such marker must name a
+# region.
 set -u
 root=$1
 failures=0 checked=0
@@ -15,7 +16,7 @@ extract_doc() {  # extract_doc <file> <name>: the fenced block after the marker
 while IFS= read -r line; do
   file=${line%%:*}
   name=${line##*example-begin }
-  doc=$(grep -l -- "<!-- example: $name -->" "$root"/docs/*.md | head -1)
+  doc=$(grep -l -- "<!-- example: $name -->" "$root"/docs/*.md "$root"/README.md | head -1)
   if [[ -z $doc ]]; then
     echo "FAIL: example '$name' ($file) is not shown in docs/ (no <!-- example: $name --> marker)"
     failures=$((failures + 1))
@@ -28,7 +29,7 @@ while IFS= read -r line; do
     failures=$((failures + 1))
   fi
 done < <(grep -rHoE --include="*.cpp" --include="*.hpp" --include="*.cu" -- "// example-begin [a-z0-9_-]+" "$root/tests" "$root/examples" | sed 's/:\/\/ /:/')
-for name in $(grep -ho -- "<!-- example: [a-z0-9_-]* -->" "$root"/docs/*.md | sed -E 's/<!-- example: (.*) -->/\1/'); do
+for name in $(grep -ho -- "<!-- example: [a-z0-9_-]* -->" "$root"/docs/*.md "$root"/README.md | sed -E 's/<!-- example: (.*) -->/\1/'); do
   grep -rq -- "// example-begin $name\$" "$root/tests" "$root/examples" ||
     { echo "FAIL: docs marker '$name' has no example-begin region in tests/ or examples/"; failures=$((failures + 1)); }
 done

@@ -63,6 +63,32 @@ struct eigen_backend {
     rows_kernel<kind::logsumexp>(x, out);
   }
 
+  /// Vectorised maximum (NaN propagates), then the first column holding it: the same answer
+  /// as reduction::argmax (ties to the lower column, NaN counts as the largest), with the
+  /// second pass over a row that is still in cache.
+  template <class T, class I>
+  void argmax(tensor_view<const T, 2> x, tensor_view<I, 1> out) const {
+    using array = Eigen::Array<T, 1, Eigen::Dynamic>;
+    const index_t cols = x.extent(1);
+    parallel_for(x.extent(0), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) {
+        index_t best = 0;
+        if (x.stride(1) == 1) {
+          const T* row = &x(i, 0);
+          const T m = Eigen::Map<const array>(row, cols).template maxCoeff<Eigen::PropagateNaN>();
+          if (m == m)
+            while (row[best] != m) ++best;
+          else
+            while (row[best] == row[best]) ++best;
+        } else {
+          for (index_t j = 1; j < cols; ++j)
+            if (reduction::argmax<T>{}.merge({x(i, best), best}, {x(i, j), j}).column == j) best = j;
+        }
+        out(i) = static_cast<I>(best);
+      }
+    });
+  }
+
  private:
   enum class kind { softmax, log_softmax, logsumexp };
 
