@@ -108,26 +108,35 @@ struct workspace {
 class context {
  public:
   explicit context(int device = 0, std::size_t workspace_bytes = 1 << 20) {
-    POSTTRAIN_CUDA_CHECK(cudaSetDevice(device));
-    POSTTRAIN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    POSTTRAIN_CUBLAS_CHECK(cublasCreate(&cublas_));
-    POSTTRAIN_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
-    POSTTRAIN_CUDA_CHECK(cudaMalloc(&workspace_.data, workspace_bytes));
-    workspace_.bytes = workspace_bytes;
+    try {
+      POSTTRAIN_CUDA_CHECK(cudaSetDevice(device));
+      POSTTRAIN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+      POSTTRAIN_CUBLAS_CHECK(cublasCreate(&cublas_));
+      POSTTRAIN_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+      POSTTRAIN_CUDA_CHECK(cudaMalloc(&workspace_.data, workspace_bytes));
+      workspace_.bytes = workspace_bytes;
+    } catch (...) {
+      release();  // a constructor that throws runs no destructor
+      throw;
+    }
   }
   context(const context&) = delete;
   context& operator=(const context&) = delete;
-  ~context() {
-    if (workspace_.data) cudaFree(workspace_.data);
-    if (cublas_) cublasDestroy(cublas_);
-    if (stream_) cudaStreamDestroy(stream_);
-  }
+  ~context() { release(); }
   cudaStream_t stream() const noexcept { return stream_; }
   cublasHandle_t cublas() const noexcept { return cublas_; }
   cuda::workspace workspace() const noexcept { return workspace_; }
   void synchronize() const { POSTTRAIN_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
  private:
+  void release() noexcept {
+    if (workspace_.data) cudaFree(workspace_.data);
+    if (cublas_) cublasDestroy(cublas_);
+    if (stream_) cudaStreamDestroy(stream_);
+    workspace_ = {};
+    cublas_ = nullptr;
+    stream_ = nullptr;
+  }
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cuda::workspace workspace_;
