@@ -133,6 +133,10 @@ struct cuda_backend {
   void topk(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> values,
             tensor_view<I, 2, cuda_space> indices) const {
     if (x.extent(0) == 0 || values.extent(1) == 0) return;
+    if (values.extent(1) <= cuda::kernels::radix_topk_max_k) {
+      cuda::kernels::topk_radix<<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, values, indices);
+      return check_launch();
+    }
     cuda::kernels::topk<<<row_grid(x.extent(0)), cuda::kernels::block_threads, 0, stream>>>(x, values, indices);
     check_launch();
   }

@@ -8,6 +8,8 @@
 #endif
 
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include <posttrain/core.hpp>
 
@@ -31,20 +33,35 @@ __global__ void map(F f, tensor_view<T, 2, cuda_space> out, In... in) {
   }
 }
 
-/// Grid-stride loop over [0, n): body(e, load(e)), with `Unroll` loads issued before their
-/// values are used (see for_row_elements; in place stays correct for the same reason).
+/// Visits e = first, first + step, ... < end, calling body(e, load(e)), with `Unroll` loads
+/// issued before their values are used. A GPU thread has no out-of-order execution: without
+/// this, one load per thread is in flight and a pass over memory reaches ~60% of the bandwidth
+/// on an H100. All loads of a group are issued before any body runs, which stays correct when
+/// body writes the elements being loaded (in place): a group's positions are distinct.
 template <int Unroll = 4, class Load, class Body>
-__device__ void for_elements(index_t n, const Load& load, const Body& body) {
-  const index_t step = static_cast<index_t>(gridDim.x) * blockDim.x;
-  index_t e = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x;
-  for (; e + (Unroll - 1) * step < n; e += Unroll * step) {
+__device__ void unrolled_loop(index_t first, index_t end, index_t step, const Load& load, const Body& body) {
+  index_t e = first;
+  for (; e + (Unroll - 1) * step < end; e += Unroll * step) {
     decltype(load(e)) v[Unroll];
 #pragma unroll
     for (int u = 0; u < Unroll; ++u) v[u] = load(e + u * step);
 #pragma unroll
     for (int u = 0; u < Unroll; ++u) body(e + u * step, v[u]);
   }
-  for (; e < n; e += step) body(e, load(e));
+  for (; e < end; e += step) body(e, load(e));
+}
+
+/// The whole grid over [0, n).
+template <class Load, class Body>
+__device__ void for_elements(index_t n, const Load& load, const Body& body) {
+  unrolled_loop(blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x, n,
+                static_cast<index_t>(gridDim.x) * blockDim.x, load, body);
+}
+
+/// The block over the columns [0, cols) of its row.
+template <class Load, class Body>
+__device__ void for_row_elements(index_t cols, const Load& load, const Body& body) {
+  unrolled_loop(threadIdx.x, cols, blockDim.x, load, body);
 }
 
 /// map over dense row-major views: flat indices, no division per element.
@@ -85,26 +102,6 @@ __device__ Acc block_merge(const R& red, Acc acc) {
   acc = buf[0];
   __syncthreads();  // buf may be reused by the caller's next row
   return acc;
-}
-
-/// Visits j = threadIdx.x, threadIdx.x + blockDim.x, ... < cols, calling body(j, load(j)), with
-/// `Unroll` loads issued before their values are used. A thread has no out-of-order execution:
-/// without this, one load per thread is in flight and a row pass reaches ~60% of the memory
-/// bandwidth on an H100. Loads for one group are all issued before any body runs, which stays
-/// correct when body writes the elements being loaded (in-place softmax): the group's
-/// positions are distinct.
-template <int Unroll = 4, class Load, class Body>
-__device__ void for_row_elements(index_t cols, const Load& load, const Body& body) {
-  const index_t step = blockDim.x;
-  index_t j = threadIdx.x;
-  for (; j + (Unroll - 1) * step < cols; j += Unroll * step) {
-    decltype(load(j)) v[Unroll];
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) v[u] = load(j + u * step);
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) body(j + u * step, v[u]);
-  }
-  for (; j < cols; j += step) body(j, load(j));
 }
 
 /// out(i) = red over j of f(in(i, j)...): one block per row (grid-stride over rows).
@@ -185,6 +182,131 @@ __global__ void topk(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cu
       prev_value = acc.value;
       prev_column = acc.column;
     }
+  }
+}
+
+/// Exclusive prefix sum of v over the block (blockDim.x a multiple of 32), and the block's
+/// total. Every thread of the block must call it.
+__device__ inline int block_exclusive_sum(int v, int& total) {
+  __shared__ int warp_sums[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  int inclusive = v;
+  for (int d = 1; d < 32; d <<= 1) {
+    const int n = __shfl_up_sync(0xffffffffu, inclusive, d);
+    if (lane >= d) inclusive += n;
+  }
+  if (lane == 31) warp_sums[warp] = inclusive;
+  __syncthreads();
+  if (warp == 0) {
+    int w = lane < warps ? warp_sums[lane] : 0;
+    for (int d = 1; d < 32; d <<= 1) {
+      const int n = __shfl_up_sync(0xffffffffu, w, d);
+      if (lane >= d) w += n;
+    }
+    if (lane < warps) warp_sums[lane] = w;
+  }
+  __syncthreads();
+  const int before = (warp == 0 ? 0 : warp_sums[warp - 1]) + inclusive - v;
+  total = warp_sums[warps - 1];
+  __syncthreads();  // warp_sums is reused by the next call
+  return before;
+}
+
+/// Unsigned keys whose order is topk's value order: NaN first (all NaNs one key), -0 = +0.
+template <class T>
+struct order_key {
+  using type = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  __device__ static type of(T v) {
+    if (v != v) return ~type(0);
+    if (v == T(0)) v = T(0);
+    type bits;
+    memcpy(&bits, &v, sizeof bits);
+    constexpr type sign = type(1) << (8 * sizeof(type) - 1);
+    return (bits & sign) ? ~bits : (bits | sign);
+  }
+};
+
+inline constexpr index_t radix_topk_max_k = 1024;
+
+/// Top-k per row by radix selection (k ≤ radix_topk_max_k): find the key of the k-th largest
+/// element one byte at a time with a 256-bin histogram (4 passes for f32, 8 for f64), collect
+/// the elements above it and, in index order, the first ones equal to it, then place each of
+/// the k by counting how many of the others rank before it. O(C) per row instead of O(k·C).
+template <class T, class I>
+__global__ void topk_radix(tensor_view<const T, 2, cuda_space> x, tensor_view<T, 2, cuda_space> values,
+                           tensor_view<I, 2, cuda_space> indices) {
+  using key_t = typename order_key<T>::type;
+  __shared__ int histogram[256];
+  __shared__ int selected_digit, still_needed;
+  __shared__ T picked_values[radix_topk_max_k];
+  __shared__ index_t picked_columns[radix_topk_max_k];
+  const index_t cols = x.extent(1), k = values.extent(1);
+  for (index_t i = blockIdx.x; i < x.extent(0); i += gridDim.x) {
+    // 1. The key of the k-th largest element, most significant byte first.
+    key_t prefix = 0, prefix_mask = 0;
+    if (threadIdx.x == 0) still_needed = static_cast<int>(k);
+    for (int shift = 8 * sizeof(key_t) - 8; shift >= 0; shift -= 8) {
+      for (int b = threadIdx.x; b < 256; b += blockDim.x) histogram[b] = 0;
+      __syncthreads();
+      for (index_t j = threadIdx.x; j < cols; j += blockDim.x) {
+        const key_t key = order_key<T>::of(x(i, j));
+        if ((key & prefix_mask) == prefix) atomicAdd(&histogram[(key >> shift) & 255], 1);
+      }
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        int above = 0, digit = 255;
+        while (above + histogram[digit] < still_needed) above += histogram[digit--];
+        selected_digit = digit;
+        still_needed -= above;
+      }
+      __syncthreads();
+      prefix |= key_t(selected_digit) << shift;
+      prefix_mask |= key_t(255) << shift;
+    }
+    const key_t threshold = prefix;
+    const int equal_needed = still_needed;  // how many elements equal to the threshold are taken
+    const int above_total = static_cast<int>(k) - equal_needed;
+
+    // 2. Collect, chunk by chunk in column order: every element above the threshold, and the
+    // first equal_needed elements equal to it (ties go to the lower index).
+    int above_taken = 0, equal_taken = 0;
+    for (index_t chunk = 0; chunk < cols && (above_taken < above_total || equal_taken < equal_needed);
+         chunk += blockDim.x) {
+      const index_t j = chunk + threadIdx.x;
+      int above = 0, equal = 0;
+      T v{};
+      if (j < cols) {
+        v = x(i, j);
+        const key_t key = order_key<T>::of(v);
+        above = key > threshold;
+        equal = key == threshold;
+      }
+      int rank, total;  // both counts in one scan: above in the high half, equal in the low
+      rank = block_exclusive_sum((above << 16) | equal, total);
+      if (above) {
+        const int slot = above_taken + (rank >> 16);
+        picked_values[slot] = v;
+        picked_columns[slot] = j;
+      } else if (equal && equal_taken + (rank & 0xFFFF) < equal_needed) {
+        const int slot = above_total + equal_taken + (rank & 0xFFFF);
+        picked_values[slot] = v;
+        picked_columns[slot] = j;
+      }
+      above_taken += total >> 16;
+      equal_taken += total & 0xFFFF;
+    }
+    __syncthreads();
+
+    // 3. Each picked element's output position is the number of picked elements ranked before it.
+    for (index_t a = threadIdx.x; a < k; a += blockDim.x) {
+      const T va = picked_values[a];
+      const index_t ca = picked_columns[a];
+      index_t position = 0;
+      for (index_t b = 0; b < k; ++b) position += ranks_before(picked_values[b], picked_columns[b], va, ca);
+      values(i, position) = va;
+      indices(i, position) = static_cast<I>(ca);
+    }
+    __syncthreads();  // the picked arrays are reused by the next row
   }
 }
 
