@@ -85,20 +85,37 @@ bool ranks_before(T a, index_t ia, T b, index_t ib) {
   return a > b;
 }
 
+/// One pass per row with a heap of the k best so far (its top is the worst of them): most
+/// elements of a row cost one comparison with the top. O(C log k) in the worst case.
 template <class T, class I, class Space>
 void topk(tensor_view<const T, 2, Space> x, tensor_view<T, 2, Space> values, tensor_view<I, 2, Space> indices,
           index_t r0, index_t r1) {
   const index_t cols = x.extent(1), k = values.extent(1);
   if (k == 0) return;
-  std::vector<index_t> order(static_cast<std::size_t>(cols));
+  struct entry {
+    T value;
+    index_t column;
+  };
+  const auto before = [](const entry& a, const entry& b) { return ranks_before(a.value, a.column, b.value, b.column); };
+  std::vector<entry> heap;
+  heap.reserve(static_cast<std::size_t>(k));
   for (index_t i = r0; i < r1; ++i) {
-    std::iota(order.begin(), order.end(), index_t{0});
-    auto before = [&](index_t a, index_t b) { return ranks_before(x(i, a), a, x(i, b), b); };
-    if (k < cols) std::nth_element(order.begin(), order.begin() + k, order.end(), before);
-    std::sort(order.begin(), order.begin() + k, before);
+    heap.clear();
+    for (index_t j = 0; j < cols; ++j) {
+      const entry e{x(i, j), j};
+      if (static_cast<index_t>(heap.size()) < k) {
+        heap.push_back(e);
+        std::push_heap(heap.begin(), heap.end(), before);
+      } else if (before(e, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        heap.back() = e;
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
+    }
+    std::sort_heap(heap.begin(), heap.end(), before);
     for (index_t j = 0; j < k; ++j) {
-      values(i, j) = x(i, order[j]);
-      indices(i, j) = static_cast<I>(order[j]);
+      values(i, j) = heap[static_cast<std::size_t>(j)].value;
+      indices(i, j) = static_cast<I>(heap[static_cast<std::size_t>(j)].column);
     }
   }
 }
