@@ -3,11 +3,12 @@
 //   accumulator                          the running state (a value, or a small struct)
 //   init()                               the state of an empty row
 //   combine(acc, value, column)          one more element (its column index, for arg-reductions)
-//   merge(a, b)                          two partial states, a covering earlier columns than b
+//   merge(a, b)                          two partial states of disjoint sets of columns
 //   result(acc)                          the row's value (its type is the output's)
-// combine and merge must agree (merge of partials = combine of all), which is what lets a
-// backend split a row across threads in any way and still give the sequential answer for
-// ties (arg-reductions break ties toward the lower column, so the split does not matter).
+// merge must be associative and commutative (up to rounding) and agree with combine (merging
+// partials = combining all): that lets a backend split a row across threads in any way and
+// merge in any order. Arg-reductions break ties by the column index itself, so the split
+// does not change which column wins.
 
 #include <cmath>
 

@@ -5,8 +5,6 @@
 // xtensor backends use for the ops they do not specialise.
 
 #include <algorithm>
-#include <cstring>
-#include <numeric>
 #include <tuple>
 #include <type_traits>
 #include <vector>

@@ -17,11 +17,6 @@ namespace posttrain::cuda::kernels {
 
 inline constexpr int block_threads = 256;
 
-template <class T>
-struct rank2 {
-  using type = tensor_view<T, 2, cuda_space>;
-};
-
 /// out(i, j) = f(in(i, j)...) over every element, grid-stride.
 template <class F, class T, class... In>
 __global__ void map(F f, tensor_view<T, 2, cuda_space> out, In... in) {
