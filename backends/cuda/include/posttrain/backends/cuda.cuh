@@ -165,9 +165,9 @@ struct cuda_backend {
   template <class T, class Coeff>
   void reverse_scan(tensor_view<const T, 2, cuda_space> x, const Coeff& c, tensor_view<T, 2, cuda_space> y) const {
     if (x.empty()) return;
-    const auto rows = x.extent(0);
-    const auto grid = static_cast<unsigned>(std::min<index_t>((rows + 127) / 128, 65535));
-    cuda::kernels::reverse_scan<<<grid, 128, 0, stream>>>(x, c, y);
+    const auto rows = x.extent(0);  // one warp per row, 8 rows a block
+    const auto grid = static_cast<unsigned>(std::min<index_t>((rows + 7) / 8, 1 << 16));
+    cuda::kernels::reverse_scan<<<grid, 256, 0, stream>>>(x, c, y);
     check_launch();
   }
 

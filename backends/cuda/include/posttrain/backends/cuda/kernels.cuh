@@ -324,19 +324,49 @@ __global__ void gather(tensor_view<const T, 2, cuda_space> x, tensor_view<const 
   }
 }
 
-/// y(i, t) = x(i, t) + c(i, t) · y(i, t + 1): one thread per row.
+template <class T, class Coeff>
+__device__ T coefficient(const Coeff& c, index_t i, index_t t) {
+  if constexpr (std::is_arithmetic_v<Coeff>) return static_cast<T>(c);
+  else return c(i, t);
+}
+
+/// y(i, t) = x(i, t) + c(i, t) · y(i, t + 1), y(i, T) = 0: one warp per row, 32 columns at a
+/// time from the end. Each step is an affine map y_t = a_t + b_t · y_{t+1}; a warp suffix-scan
+/// composes the maps of its 32 columns ((a, b) then (a', b') is (a + b·a', b·b')), so each
+/// lane gets y_t = A_t + B_t · carry, with carry the y of the column after the chunk. Loads are
+/// coalesced along the row and the next chunk is loaded while this one is scanned.
 template <class T, class Coeff>
 __global__ void reverse_scan(tensor_view<const T, 2, cuda_space> x, Coeff c, tensor_view<T, 2, cuda_space> y) {
-  const index_t cols = x.extent(1);
-  for (index_t i = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; i < x.extent(0);
-       i += static_cast<index_t>(gridDim.x) * blockDim.x) {
-    T next = T(0);
-    for (index_t t = cols; t-- > 0;) {
-      T coeff;
-      if constexpr (std::is_arithmetic_v<Coeff>) coeff = c;
-      else coeff = c(i, t);
-      next = x(i, t) + coeff * next;
-      y(i, t) = next;
+  constexpr unsigned full = 0xffffffffu;
+  const int lane = threadIdx.x & 31;
+  const index_t warps = blockDim.x >> 5, cols = x.extent(1), chunks = (cols + 31) / 32;
+  for (index_t i = blockIdx.x * warps + (threadIdx.x >> 5); i < x.extent(0); i += gridDim.x * warps) {
+    const auto load = [&](index_t chunk, T& a, T& b) {
+      const index_t t = chunk * 32 + lane;
+      a = T(0);
+      b = T(1);  // past the end: the identity map
+      if (chunk >= 0 && t < cols) {
+        a = x(i, t);
+        b = coefficient<T>(c, i, t);
+      }
+    };
+    T carry = T(0), a, b, next_a, next_b;
+    load(chunks - 1, a, b);
+    for (index_t chunk = chunks - 1; chunk >= 0; --chunk) {
+      load(chunk - 1, next_a, next_b);
+      for (int d = 1; d < 32; d <<= 1) {
+        const T a2 = __shfl_down_sync(full, a, d), b2 = __shfl_down_sync(full, b, d);
+        if (lane + d < 32) {
+          a = a + b * a2;
+          b = b * b2;
+        }
+      }
+      const T value = a + b * carry;
+      const index_t t = chunk * 32 + lane;
+      if (t < cols) y(i, t) = value;
+      carry = __shfl_sync(full, value, 0);
+      a = next_a;
+      b = next_b;
     }
   }
 }
