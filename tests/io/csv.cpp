@@ -60,3 +60,12 @@ TEST_CASE("csv: an empty input has no header") {
   csv_reader r(in, "empty.csv");
   CHECK_THROWS_WITH(r.read_header(), "empty.csv:1:1: empty input: a header line is required");
 }
+
+TEST_CASE("csv: bytes pass through unchanged, invalid UTF-8 included") {
+  std::istringstream in("a,b\n\xff\xfe,\xe2\x96\x81x\n");
+  csv_reader r(in, "bytes.csv");
+  r.read_header();
+  auto rec = r.next();
+  REQUIRE(rec);
+  CHECK(rec->fields == std::vector<std::string>{"\xff\xfe", "\xe2\x96\x81x"});
+}

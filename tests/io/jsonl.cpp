@@ -38,6 +38,12 @@ TEST_CASE("json: errors give line and column") {
   CHECK(error_of("\"\\ud800x\"") == "x.json:1:8: a high surrogate must be followed by \\u and a low surrogate");
   CHECK(error_of(std::string(600, '[')) == "x.json:1:514: nesting deeper than 512 levels");
   CHECK(error_of("") == "x.json:1:1: unexpected end of input, expected a value");
+  CHECK(error_of("\"ab\xff\"") == "x.json:1:4: invalid UTF-8 (byte 0xFF)");
+  CHECK(error_of("\"\xc3\"") == "x.json:1:3: invalid UTF-8 (byte 0x22)");          // truncated sequence
+  CHECK(error_of("\"\xc0\xaf\"") == "x.json:1:2: invalid UTF-8 (byte 0xC0)");      // overlong '/'
+  CHECK(error_of("\"\xed\xa0\x80\"") == "x.json:1:3: invalid UTF-8 (byte 0xA0)");  // a surrogate
+  CHECK(error_of("\"\xf4\x90\x80\x80\"") == "x.json:1:3: invalid UTF-8 (byte 0x90)");  // above U+10FFFF
+  CHECK(json::parse("\"\xe2\x96\x81\xc4\xa0\xf0\x9f\x98\x80\"").as_string() == "\xe2\x96\x81\xc4\xa0\xf0\x9f\x98\x80");
 }
 
 TEST_CASE("jsonl: one value per line, blank lines skipped, errors name the line") {

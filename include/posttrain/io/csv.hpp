@@ -1,7 +1,9 @@
 #pragma once
 // Delimited-text reader (CSV as RFC 4180, TSV, any one-character delimiter): quoted fields
 // with doubled quotes, CRLF or LF line ends, quoted fields spanning lines. A malformed record
-// throws parse_error with the file, the line and the column where it goes wrong.
+// throws parse_error with the file, the line and the column (in bytes) where it goes wrong.
+// Field bytes pass through unchanged, invalid UTF-8 included: decoding text (with replacement
+// and a count of bad bytes) is the text modules' job, not the reader's.
 //
 //   posttrain::io::csv_reader in(stream, "scores.csv");          // ',' by default
 //   in.read_header();                                            // optional

@@ -1,11 +1,13 @@
 #pragma once
 // A small JSON reader (RFC 8259): a value tree and a parser that reports the line and column
-// of the first error, and a JSON Lines reader (one value per line; blank lines skipped).
+// (in bytes) of the first error, invalid UTF-8 included, and a JSON Lines reader (one value per
+// line; blank lines skipped).
 //
 //   posttrain::io::jsonl_reader in(stream, "responses.jsonl");
 //   while (auto rec = in.next()) { const auto& text = rec->value.at("text").as_string(); }
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <istream>
 #include <map>
@@ -214,6 +216,30 @@ class parser {
     return v;
   }
 
+  /// Length of the well-formed UTF-8 sequence at p_ (RFC 3629: no overlong forms, no
+  /// surrogates, nothing above U+10FFFF); a parse error at the offending byte otherwise.
+  std::size_t utf8_sequence_length() {
+    const auto byte = [&](std::size_t i) { return p_ + i < s_.size() ? static_cast<unsigned char>(s_[p_ + i]) : 0u; };
+    const unsigned b0 = byte(0);
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) n = 2;
+    else if (b0 >= 0xE0 && b0 <= 0xEF) n = 3, lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
+    else if (b0 >= 0xF0 && b0 <= 0xF4) n = 4, lo = b0 == 0xF0 ? 0x90 : 0x80, hi = b0 == 0xF4 ? 0x8F : 0xBF;
+    auto bad = [&](std::size_t at) {
+      p_ += at;
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", byte(0));
+      fail(std::string("invalid UTF-8 (byte ") + hex + ")");
+    };
+    if (n == 0) bad(0);
+    for (std::size_t i = 1; i < n; ++i) {
+      const unsigned b = byte(i);
+      if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) bad(i);
+    }
+    return n;
+  }
+
   std::string parse_string() {
     ++p_;
     std::string out;
@@ -222,6 +248,12 @@ class parser {
       const char c = s_[p_];
       if (c == '"') { ++p_; return out; }
       if (static_cast<unsigned char>(c) < 0x20) fail("control character inside a string (escape it)");
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        const std::size_t n = utf8_sequence_length();
+        out.append(s_.substr(p_, n));
+        p_ += n;
+        continue;
+      }
       if (c != '\\') { out += c; ++p_; continue; }
       if (++p_ >= s_.size()) fail("unterminated escape");
       const char e = s_[p_++];
