@@ -2,3 +2,4 @@
 // The whole library (backends are included separately: posttrain/backends/<name>.hpp).
 #include "core.hpp"
 #include "io.hpp"
+#include "rm_eval.hpp"

@@ -16,6 +16,10 @@ POSTTRAIN_HOST_DEVICE constexpr T infinity() noexcept {
 }
 template <class T>
 POSTTRAIN_HOST_DEVICE constexpr bool is_nan(T x) noexcept { return x != x; }
+template <class T>
+POSTTRAIN_HOST_DEVICE T quiet_nan() noexcept {
+  return infinity<T>() - infinity<T>();
+}
 }  // namespace detail
 
 namespace fn {

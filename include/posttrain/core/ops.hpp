@@ -117,10 +117,10 @@ struct copy_fn {
 };
 
 struct map_fn {
-  /// out = f(in0, in1, ...) element-wise; 1 to 3 inputs, all of out's shape (rank 1 or 2).
+  /// out = f(in0, in1, ...) element-wise; 1 to 4 inputs, all of out's shape (rank 1 or 2).
   /// Called as map(be, f, in0, ..., out).
   template <backend B, class F, class... Args>
-    requires(sizeof...(Args) >= 2 && sizeof...(Args) <= 4 && (accessible_by<std::remove_cvref_t<Args>, B> && ...))
+    requires(sizeof...(Args) >= 2 && sizeof...(Args) <= 5 && (accessible_by<std::remove_cvref_t<Args>, B> && ...))
   void operator()(const B& be, const F& f, const Args&... args) const {
     const auto all = std::forward_as_tuple(args...);
     const auto& out = std::get<sizeof...(Args) - 1>(all);
@@ -136,9 +136,9 @@ struct map_fn {
 
 struct transform_reduce_fn {
   /// out[i] = red over j of f(in0[i, j], in1[i, j], ...); inputs [R, C], out [R].
-  /// Called as transform_reduce(be, red, f, in0, ..., out).
+  /// Called as transform_reduce(be, red, f, in0, ..., out), 1 to 4 inputs.
   template <backend B, class R, class F, class... Args>
-    requires(sizeof...(Args) >= 2 && sizeof...(Args) <= 4 && (accessible_by<std::remove_cvref_t<Args>, B> && ...))
+    requires(sizeof...(Args) >= 2 && sizeof...(Args) <= 5 && (accessible_by<std::remove_cvref_t<Args>, B> && ...))
   void operator()(const B& be, const R& red, const F& f, const Args&... args) const {
     const auto all = std::forward_as_tuple(args...);
     const auto& out = std::get<sizeof...(Args) - 1>(all);
