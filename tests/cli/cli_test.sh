@@ -21,6 +21,12 @@ printf 'prompt_id,score\n1,0.5\n2,"x"y\n' >"$work/bad.csv"
 printf 'a\tb\n1\t2\n3\t4\n' >"$work/good.tsv"
 printf '{"text": "a"}\n{"text": [1,}\n' >"$work/bad.jsonl"
 
+printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,0.1,0\nb,1,0.3,0.2\nb,2,0.3,0.9\n' >"$work/scores.csv"
+printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,high,0\n' >"$work/text_score.csv"
+printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,nan,0\n' >"$work/nan_score.csv"
+printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,,0\n' >"$work/missing_score.csv"
+printf 'prompt,response_id,proxy,gold\na,1,0.5,1\n' >"$work/bad_header.csv"
+
 expect 0 "usage: posttrain <command>" --help
 expect 0 "validate +check" --help
 expect 0 "^posttrain [0-9]+\.[0-9]+\.[0-9]+$" --version
@@ -37,6 +43,17 @@ expect 1 "bad.jsonl:2:13: unexpected character '}', expected a value" validate "
 expect 1 "cannot open" validate "$work/missing.csv"
 expect 0 "<stdin>: 3 records" validate --format tsv - <"$work/good.tsv"
 
-checks=15
+expect 0 '"all_pairs_accuracy"' rm-eval --bootstrap 20 "$work/scores.csv"
+expect 0 '"proxy_ties": 1' rm-eval --bootstrap 20 "$work/scores.csv"
+expect 0 '"accuracy": 0.75' rm-eval --ties half --bootstrap 20 "$work/scores.csv"
+expect 1 "text_score.csv:3:5: field 3 is not a number: 'high'" rm-eval "$work/text_score.csv"
+expect 1 "nan_score.csv:3:5: field 3 \(proxy\) is not a finite number: 'nan'" rm-eval "$work/nan_score.csv"
+expect 1 "missing_score.csv:3:5: field 3 is not a number: ''" rm-eval "$work/missing_score.csv"
+expect 1 "bad_header.csv:1:1: the header has no 'prompt_id' column" rm-eval "$work/bad_header.csv"
+expect 2 "--ties must be zero, half or exclude" rm-eval --ties some "$work/scores.csv"
+expect 2 "rm-eval takes one FILE" rm-eval
+expect 0 "usage: posttrain rm-eval" rm-eval --help
+
+checks=25
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -112,10 +112,11 @@ inline double best_of_n_gold(const prompt_scores& s, std::int64_t n) {
 }
 
 /// (J(proxy) − J0) / (J(gold) − J0): 1 = the gold reward's improvement, 0 = none, < 0 = a
-/// drop. NaN when J(gold) = J0 (nothing to improve).
+/// drop. NaN when J(gold) = J0 up to rounding (nothing to improve, e.g. N = 1).
 inline double normalized_gain(double j_proxy, double j_base, double j_gold) {
   const double possible = j_gold - j_base;
-  if (possible == 0) return std::numeric_limits<double>::quiet_NaN();
+  if (std::abs(possible) <= 1e-12 * std::max({1.0, std::abs(j_gold), std::abs(j_base)}))
+    return std::numeric_limits<double>::quiet_NaN();
   return (j_proxy - j_base) / possible;
 }
 

@@ -1,0 +1,171 @@
+#pragma once
+// posttrain rm-eval: reward-model evaluation metrics of a CSV of scored responses, as JSON.
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <posttrain/io/csv.hpp>
+#include <posttrain/rm_eval.hpp>
+
+#include "command.hpp"
+#include "json_writer.hpp"
+
+namespace posttrain::cli {
+namespace rm_eval_cmd {
+
+/// Reads prompt_id,response_id,proxy,gold (header required, columns in any order, others
+/// ignored) and groups responses by prompt in order of first appearance.
+inline rm_eval::prompt_scores read_scores(std::istream& in, const std::string& name) {
+  io::csv_reader reader(in, name);
+  const auto& header = reader.read_header();
+  auto column = [&](const char* wanted) {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == wanted) return i;
+    throw parse_error(name, 1, 1, std::string("the header has no '") + wanted +
+                                      "' column (need prompt_id,response_id,proxy,gold)");
+  };
+  const std::size_t prompt_col = column("prompt_id"), proxy_col = column("proxy"), gold_col = column("gold");
+  column("response_id");
+  std::map<std::string, std::size_t> prompt_index;
+  std::vector<std::vector<double>> proxy, gold;
+  while (auto rec = reader.next()) {
+    auto score = [&](std::size_t col) {
+      const double v = io::parse_number(*rec, col, name);
+      if (!std::isfinite(v))
+        throw parse_error(name, rec->line, rec->columns.at(col), "field " + std::to_string(col + 1) + " (" +
+                                                                     header[col] + ") is not a finite number: '" +
+                                                                     rec->fields[col] + "'");
+      return v;
+    };
+    const double p = score(proxy_col), g = score(gold_col);
+    const auto [it, fresh] = prompt_index.try_emplace(rec->fields[prompt_col], proxy.size());
+    if (fresh) {
+      proxy.emplace_back();
+      gold.emplace_back();
+    }
+    proxy[it->second].push_back(p);
+    gold[it->second].push_back(g);
+  }
+  rm_eval::prompt_scores s;
+  for (std::size_t p = 0; p < proxy.size(); ++p) s.add_prompt(proxy[p], gold[p]);
+  return s;
+}
+
+inline rm_eval::tie_policy parse_ties(const std::string& s) {
+  if (s == "zero") return rm_eval::tie_policy::zero;
+  if (s == "half") return rm_eval::tie_policy::half;
+  if (s == "exclude") return rm_eval::tie_policy::exclude;
+  throw usage_error("--ties must be zero, half or exclude, not '" + s + "'");
+}
+
+inline std::vector<long long> parse_list(const std::string& s, const char* option) {
+  std::vector<long long> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || v < 1)
+      throw usage_error(std::string("--") + option + " takes positive integers separated by commas, not '" + s + "'");
+    out.push_back(v);
+  }
+  return out;
+}
+
+inline void write_accuracy(json_writer& w, const char* name, const rm_eval::accuracy_result& a,
+                           const rm_eval::interval* ci) {
+  w.key(name).begin_object();
+  w.field("accuracy", a.accuracy).field("pairs", a.pairs).field("correct", a.correct);
+  w.field("proxy_ties", a.ties).field("gold_ties", a.gold_ties);
+  if (ci) w.field("ci_lower", ci->lower).field("ci_upper", ci->upper);
+  w.end_object();
+}
+
+inline int run(const arguments& args) {
+  if (args.positional().size() != 1) throw usage_error("rm-eval takes one FILE");
+  const std::string file = args.positional()[0];
+  const auto ties = parse_ties(args.option("ties").value_or("zero"));
+  const auto best_of = parse_list(args.option("best-of").value_or("1,2,4,8,16"), "best-of");
+  const auto resamples = parse_list(args.option("bootstrap").value_or("1000"), "bootstrap").at(0);
+  const auto seed = parse_list(args.option("seed").value_or("1"), "seed").at(0);
+
+  std::ifstream stream;
+  if (file != "-") {
+    stream.open(file, std::ios::binary);
+    if (!stream) throw std::runtime_error("cannot open " + file);
+  }
+  const auto s = read_scores(file == "-" ? std::cin : stream, file == "-" ? "<stdin>" : file);
+  if (s.prompts() == 0) throw std::runtime_error(file + ": no rows after the header");
+
+  auto boot = [&](auto statistic) {
+    return rm_eval::bootstrap(s.prompts(), [&](std::span<const std::int64_t> p) { return statistic(rm_eval::select_prompts(s, p)); },
+                              resamples, 0.95, static_cast<std::uint64_t>(seed));
+  };
+  json_writer w(std::cout);
+  w.begin_object();
+  w.field("file", file).field("prompts", s.prompts()).field("responses", static_cast<long long>(s.proxy.size()));
+  w.field("tie_policy", args.option("ties").value_or("zero"));
+  bool every_prompt_has_a_pair = true;
+  for (std::int64_t p = 0; p < s.prompts(); ++p) every_prompt_has_a_pair = every_prompt_has_a_pair && s.responses(p) >= 2;
+  if (every_prompt_has_a_pair) {
+    const auto ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::first_pair_accuracy(x, ties).accuracy; });
+    write_accuracy(w, "first_pair_accuracy", rm_eval::first_pair_accuracy(s, ties), &ci);
+  }
+  const auto all_ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::all_pairs_accuracy(x, ties).accuracy; });
+  write_accuracy(w, "all_pairs_accuracy", rm_eval::all_pairs_accuracy(s, ties), &all_ci);
+  const auto bon_ci = boot([](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_agreement(x).agreement; });
+  w.key("best_of_n_agreement").begin_object();
+  w.field("agreement", bon_ci.estimate).field("ci_lower", bon_ci.lower).field("ci_upper", bon_ci.upper).end_object();
+
+  std::int64_t min_k = s.responses(0);
+  for (std::int64_t p = 1; p < s.prompts(); ++p) min_k = std::min(min_k, s.responses(p));
+  w.key("best_of_n").begin_array();
+  for (const long long n : best_of) {
+    if (n > min_k) continue;  // needs N responses in every prompt
+    w.begin_object().field("n", n).field("gold", rm_eval::best_of_n_gold(s, n)).field("gain", rm_eval::best_of_n_gain(s, n));
+    w.end_object();
+  }
+  w.end_array();
+
+  w.key("correlation_all_responses").begin_object();
+  w.field("pearson", rm_eval::pearson(s.proxy, s.gold)).field("spearman", rm_eval::spearman(s.proxy, s.gold));
+  const auto counts = rm_eval::kendall_count(s.proxy, s.gold);
+  w.field("kendall_tau_a", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::a));
+  w.field("kendall_tau_b", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::b));
+  w.field("kendall_tau_c", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::c));
+  w.end_object();
+  w.field("bootstrap_resamples", resamples).field("bootstrap_seed", seed);
+  w.end_object();
+  w.finish();
+  return 0;
+}
+
+inline const bool registered = add(command{
+    "rm-eval",
+    "reward-model accuracy (several ways), best-of-N and correlations of a scored CSV",
+    "usage: posttrain rm-eval [--ties zero|half|exclude] [--best-of 1,2,4,...] [--bootstrap R]\n"
+    "                         [--seed S] FILE\n\n"
+    "FILE is CSV with a header naming prompt_id,response_id,proxy,gold (any order; '-' reads\n"
+    "standard input). Responses are grouped by prompt_id. Prints JSON: accuracy on each\n"
+    "prompt's first pair and on all pairs (with the proxy and gold tie counts), best-of-k\n"
+    "agreement, best-of-N gold reward and normalised gain for each N that every prompt allows,\n"
+    "and Pearson/Spearman/Kendall correlations over all responses. 95% bootstrap intervals\n"
+    "resample prompts (R resamples, default 1000, seeded). --ties: a proxy tie counts 0\n"
+    "(default, as reward-bench), 1/2, or is excluded. A missing or non-numeric score is an\n"
+    "error naming FILE:LINE:COLUMN.\n",
+    {"ties", "best-of", "bootstrap", "seed"},
+    {},
+    run});
+
+}  // namespace rm_eval_cmd
+}  // namespace posttrain::cli
