@@ -1,7 +1,7 @@
 #pragma once
 // Correlations between two score vectors (proxy vs gold rewards, accuracy vs downstream gain):
 // Pearson, Spearman (Pearson of average ranks) and Kendall's τ_a, τ_b, τ_c, the last three in
-// O(n log n) by sorting and merge-sort inversion counting (Knight 1966; scipy.stats.kendalltau
+// O(n log n) by sorting (radix, on order-preserving integer keys) and merge-sort inversion counting (Knight 1966; scipy.stats.kendalltau
 // counts the same way, so τ_b and τ_c agree with scipy's 'b' and 'c' variants).
 //
 // Conventions: fewer than two points, or a constant vector, give NaN (as scipy), never a
@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -38,6 +39,32 @@ inline void check_pair(std::string_view what, std::span<const double> x, std::sp
 
 inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+/// An unsigned key with the order of the (non-NaN) doubles; -0 and +0 share one key.
+inline std::uint64_t sortable_bits(double v) {
+  if (v == 0) v = 0;
+  std::uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b >> 63) ? ~b : (b | (std::uint64_t{1} << 63));
+}
+
+/// Stable LSD radix sort of records by a 64-bit key, 16 bits a pass; a pass in which every
+/// key has the same digit is skipped. O(n) against the O(n log n) comparisons of a sort,
+/// with sequential memory access.
+template <class Record, class Key>
+void radix_sort(std::vector<Record>& v, const Key& key) {
+  std::vector<Record> tmp(v.size());
+  std::vector<std::size_t> count(std::size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const auto& r : v) ++count[(key(r) >> shift) & 0xFFFF];
+    if (std::find(count.begin(), count.end(), v.size()) != count.end()) continue;
+    std::size_t sum = 0;
+    for (auto& c : count) sum += std::exchange(c, sum);
+    for (const auto& r : v) tmp[count[(key(r) >> shift) & 0xFFFF]++] = r;
+    v.swap(tmp);
+  }
+}
+
 }  // namespace detail
 
 /// Pearson's r. NaN for n < 2 or a constant vector.
@@ -62,15 +89,19 @@ inline double pearson(std::span<const double> x, std::span<const double> y) {
 
 /// 1-based ranks with ties given their average rank (scipy.stats.rankdata 'average').
 inline std::vector<double> average_ranks(std::span<const double> x) {
-  std::vector<std::uint32_t> order(x.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return x[a] < x[b]; });
+  struct keyed {
+    std::uint64_t key;
+    std::uint64_t index;
+  };
+  std::vector<keyed> order(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) order[i] = {detail::sortable_bits(x[i]), i};
+  detail::radix_sort(order, [](const keyed& r) { return r.key; });
   std::vector<double> ranks(x.size());
   for (std::size_t i = 0; i < order.size();) {
     std::size_t j = i + 1;
-    while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
+    while (j < order.size() && order[j].key == order[i].key) ++j;
     const double r = 0.5 * static_cast<double>(i + 1 + j);  // mean of ranks i+1 .. j
-    for (std::size_t t = i; t < j; ++t) ranks[order[t]] = r;
+    for (std::size_t t = i; t < j; ++t) ranks[order[t].index] = r;
     i = j;
   }
   return ranks;
@@ -100,8 +131,9 @@ struct kendall_counts {
 namespace detail {
 
 /// Inversions of v (pairs i < j with v[i] > v[j]) by bottom-up merge sort; v ends sorted.
-inline std::int64_t count_inversions(std::vector<double>& v) {
-  std::vector<double> buf(v.size());
+template <class T>
+std::int64_t count_inversions(std::vector<T>& v) {
+  std::vector<T> buf(v.size());
   std::int64_t inversions = 0;
   const std::size_t n = v.size();
   for (std::size_t width = 1; width < n; width *= 2) {
@@ -150,18 +182,23 @@ inline kendall_counts kendall_count(std::span<const double> x, std::span<const d
   c.n = static_cast<std::int64_t>(n);
   if (n < 2) return c;
   c.pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
-  // Sort by (x, y): within an x-tie the y values are ascending, so y inversions count exactly
-  // the discordant pairs (x strictly increasing, y strictly decreasing).
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(),
-            [&](auto a, auto b) { return x[a] < x[b] || (x[a] == x[b] && y[a] < y[b]); });
+  // Sort by (x, y) (radix: by y, then stably by x): within an x-tie the y values ascend, so
+  // the inversions of the y sequence are exactly the discordant pairs (x strictly increasing,
+  // y strictly decreasing).
+  struct keyed {
+    std::uint64_t x, y;
+  };
+  std::vector<keyed> pairs(n);
+  for (std::size_t i = 0; i < n; ++i) pairs[i] = {detail::sortable_bits(x[i]), detail::sortable_bits(y[i])};
+  detail::radix_sort(pairs, [](const keyed& r) { return r.y; });
+  detail::radix_sort(pairs, [](const keyed& r) { return r.x; });
   std::tie(c.x_ties, c.x_classes) =
-      detail::tied_pairs(n, [&](std::size_t i, std::size_t j) { return x[order[i]] == x[order[j]]; });
+      detail::tied_pairs(n, [&](std::size_t i, std::size_t j) { return pairs[i].x == pairs[j].x; });
   std::tie(c.xy_ties, std::ignore) = detail::tied_pairs(
-      n, [&](std::size_t i, std::size_t j) { return x[order[i]] == x[order[j]] && y[order[i]] == y[order[j]]; });
-  std::vector<double> ys(n);
-  for (std::size_t i = 0; i < n; ++i) ys[i] = y[order[i]];
+      n, [&](std::size_t i, std::size_t j) { return pairs[i].x == pairs[j].x && pairs[i].y == pairs[j].y; });
+  std::vector<std::uint64_t> ys(n);
+  for (std::size_t i = 0; i < n; ++i) ys[i] = pairs[i].y;
+  pairs = {};
   const auto discordant = detail::count_inversions(ys);  // ys is now sorted
   std::tie(c.y_ties, c.y_classes) = detail::tied_pairs(n, [&](std::size_t i, std::size_t j) { return ys[i] == ys[j]; });
   c.concordant_minus_discordant = c.pairs - c.x_ties - c.y_ties + c.xy_ties - 2.0 * static_cast<double>(discordant);
