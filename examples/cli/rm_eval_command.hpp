@@ -132,17 +132,36 @@ inline int run(const arguments& args) {
   w.key("best_of_n").begin_array();
   for (const long long n : best_of) {
     if (n > min_k) continue;  // needs N responses in every prompt
-    w.begin_object().field("n", n).field("gold", rm_eval::best_of_n_gold(s, n)).field("gain", rm_eval::best_of_n_gain(s, n));
+    const auto gold = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gold(x, n); });
+    const auto gain = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gain(x, n); });
+    w.begin_object().field("n", n);
+    w.field("gold", gold.estimate).field("gold_ci_lower", gold.lower).field("gold_ci_upper", gold.upper);
+    w.field("gain", gain.estimate).field("gain_ci_lower", gain.lower).field("gain_ci_upper", gain.upper);
     w.end_object();
   }
   w.end_array();
 
+  auto with_ci = [&](const char* name, auto statistic) {
+    const auto ci = boot(statistic);
+    w.key(name).begin_object().field("value", ci.estimate).field("ci_lower", ci.lower).field("ci_upper", ci.upper);
+    w.end_object();
+  };
   w.key("correlation_all_responses").begin_object();
-  w.field("pearson", rm_eval::pearson(s.proxy, s.gold)).field("spearman", rm_eval::spearman(s.proxy, s.gold));
+  with_ci("pearson", [](const rm_eval::prompt_scores& x) { return rm_eval::pearson(x.proxy, x.gold); });
+  with_ci("spearman", [](const rm_eval::prompt_scores& x) { return rm_eval::spearman(x.proxy, x.gold); });
+  with_ci("kendall_tau_b", [](const rm_eval::prompt_scores& x) { return rm_eval::kendall_tau(x.proxy, x.gold); });
   const auto counts = rm_eval::kendall_count(s.proxy, s.gold);
   w.field("kendall_tau_a", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::a));
-  w.field("kendall_tau_b", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::b));
   w.field("kendall_tau_c", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::c));
+  w.end_object();
+  w.key("correlation_per_prompt_mean").begin_object();
+  for (const auto& [name, kind] : {std::pair{"kendall_tau_b", rm_eval::rank_correlation::kendall_tau_b},
+                                   std::pair{"spearman", rm_eval::rank_correlation::spearman}}) {
+    const auto m = rm_eval::mean_prompt_correlation(s, kind);
+    const auto ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::mean_prompt_correlation(x, kind).mean; });
+    w.key(name).begin_object().field("mean", m.mean).field("ci_lower", ci.lower).field("ci_upper", ci.upper);
+    w.field("prompts", m.prompts).field("undefined", m.undefined).end_object();
+  }
   w.end_object();
   w.field("bootstrap_resamples", resamples).field("bootstrap_seed", seed);
   w.end_object();
@@ -159,8 +178,9 @@ inline const bool registered = add(command{
     "standard input). Responses are grouped by prompt_id. Prints JSON: accuracy on each\n"
     "prompt's first pair and on all pairs (with the proxy and gold tie counts), best-of-k\n"
     "agreement, best-of-N gold reward and normalised gain for each N that every prompt allows,\n"
-    "and Pearson/Spearman/Kendall correlations over all responses. 95% bootstrap intervals\n"
-    "resample prompts (R resamples, default 1000, seeded). --ties: a proxy tie counts 0\n"
+    "Pearson/Spearman/Kendall correlations over all responses and the per-prompt Kendall and\n"
+    "Spearman averaged over prompts. 95% bootstrap intervals resample prompts (R resamples,\n"
+    "default 1000, seeded). --ties: a proxy tie counts 0\n"
     "(default, as reward-bench), 1/2, or is excluded. A missing or non-numeric score is an\n"
     "error naming FILE:LINE:COLUMN.\n",
     {"ties", "best-of", "bootstrap", "seed"},

@@ -142,3 +142,23 @@ TEST_CASE("rm_eval: bootstrap intervals are reproducible and bracket the estimat
   CHECK_THROWS_AS(re::bootstrap(10, accuracy_of, 10, 1.0), posttrain::value_error);
   CHECK(std::isnan(re::bootstrap(0, accuracy_of).estimate));
 }
+
+TEST_CASE("rm_eval: per-prompt rank correlation averaged over prompts; best-of-N curve") {
+  re::prompt_scores s;
+  s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2, 3});  // τ = 1
+  s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{3, 2, 1});  // τ = -1
+  s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{1, 3, 2});  // τ = 1/3
+  s.add_prompt(std::vector<double>{5, 5}, std::vector<double>{1, 2});        // constant proxy: undefined
+  s.add_prompt(std::vector<double>{1}, std::vector<double>{1});              // one response: undefined
+  const auto t = re::mean_prompt_correlation(s);
+  CHECK(t.mean == Approx((1 - 1 + 1.0 / 3) / 3));
+  CHECK(t.prompts == 3);
+  CHECK(t.undefined == 2);
+  CHECK(re::mean_prompt_correlation(s, re::rank_correlation::spearman).mean == Approx((1 - 1 + 0.5) / 3));
+
+  const auto r = random_scores(20, 8, 5, 21);
+  const std::vector<std::int64_t> ns = {1, 2, 8};
+  const auto curve = re::best_of_n_curve(r, ns);
+  REQUIRE(curve.size() == 3);
+  for (std::size_t i = 0; i < ns.size(); ++i) CHECK(curve[i] == re::best_of_n_gold(r, ns[i]));
+}

@@ -111,6 +111,13 @@ inline double best_of_n_gold(const prompt_scores& s, std::int64_t n) {
   return total / static_cast<double>(s.prompts());
 }
 
+/// best_of_n_gold for each N of a list (a best-of-N curve).
+inline std::vector<double> best_of_n_curve(const prompt_scores& s, std::span<const std::int64_t> ns) {
+  std::vector<double> out;
+  for (const auto n : ns) out.push_back(best_of_n_gold(s, n));
+  return out;
+}
+
 /// (J(proxy) − J0) / (J(gold) − J0): 1 = the gold reward's improvement, 0 = none, < 0 = a
 /// drop. NaN when J(gold) = J0 up to rounding (nothing to improve, e.g. N = 1).
 inline double normalized_gain(double j_proxy, double j_base, double j_gold) {

@@ -229,4 +229,6 @@ inline double kendall_tau(std::span<const double> x, std::span<const double> y,
   return kendall_tau(kendall_count(x, y), variant);
 }
 
+enum class rank_correlation { spearman, kendall_tau_b };
+
 }  // namespace posttrain::rm_eval
