@@ -22,26 +22,27 @@ void make_data(std::int64_t n, std::vector<double>& x, std::vector<double>& y) {
   }
 }
 
-void BM_kendall_tau_b(benchmark::State& state) {
+template <class Statistic>
+void BM_correlation(benchmark::State& state, Statistic statistic) {
   std::vector<double> x, y;
   make_data(state.range(0), x, y);
-  double tau = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(tau = posttrain::rm_eval::kendall_tau(x, y));
-  state.counters["tau_b"] = tau;
+  double value = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(value = statistic(x, y));
+  state.counters["value"] = value;
   state.SetItemsProcessed(state.range(0) * state.iterations());
 }
 
-void BM_spearman(benchmark::State& state) {
-  std::vector<double> x, y;
-  make_data(state.range(0), x, y);
-  double rho = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(rho = posttrain::rm_eval::spearman(x, y));
-  state.counters["rho"] = rho;
-  state.SetItemsProcessed(state.range(0) * state.iterations());
+double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
+  return posttrain::rm_eval::kendall_tau(x, y);
+}
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  return posttrain::rm_eval::spearman(x, y);
 }
 
 }  // namespace
 
-BENCHMARK(BM_kendall_tau_b)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_spearman)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_correlation, kendall_tau_b, kendall_tau_b)
+    ->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_correlation, spearman, spearman)
+    ->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
