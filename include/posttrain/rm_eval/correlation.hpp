@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "../core/config.hpp"
+#include "../core/detail/order_key.hpp"
 #include "../core/error.hpp"
 
 namespace posttrain::rm_eval {
@@ -39,13 +39,8 @@ inline void check_pair(std::string_view what, std::span<const double> x, std::sp
 
 inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-/// An unsigned key with the order of the (non-NaN) doubles; -0 and +0 share one key.
-inline std::uint64_t sortable_bits(double v) {
-  if (v == 0) v = 0;
-  std::uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return (b >> 63) ? ~b : (b | (std::uint64_t{1} << 63));
-}
+/// The order-preserving key of a double (inputs here are checked for NaN first).
+inline std::uint64_t sortable_bits(double v) { return posttrain::detail::order_key<double>::of(v); }
 
 /// Stable LSD radix sort of records by a 64-bit key, 16 bits a pass; a pass in which every
 /// key has the same digit is skipped. O(n) against the O(n log n) comparisons of a sort,

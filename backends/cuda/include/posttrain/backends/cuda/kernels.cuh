@@ -8,10 +8,10 @@
 #endif
 
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include <posttrain/core.hpp>
+#include <posttrain/core/detail/order_key.hpp>
 
 namespace posttrain::cuda::kernels {
 
@@ -207,19 +207,7 @@ __device__ inline int block_exclusive_sum(int v, int& total) {
   return before;
 }
 
-/// Unsigned keys whose order is topk's value order: NaN first (all NaNs one key), -0 = +0.
-template <class T>
-struct order_key {
-  using type = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  __device__ static type of(T v) {
-    if (v != v) return ~type(0);
-    if (v == T(0)) v = T(0);
-    type bits;
-    memcpy(&bits, &v, sizeof bits);
-    constexpr type sign = type(1) << (8 * sizeof(type) - 1);
-    return (bits & sign) ? ~bits : (bits | sign);
-  }
-};
+using posttrain::detail::order_key;
 
 inline constexpr index_t radix_topk_max_k = 1024;
 
