@@ -1,5 +1,6 @@
 #pragma once
 // The whole library (backends are included separately: posttrain/backends/<name>.hpp).
 #include "core.hpp"
+#include "collapse.hpp"
 #include "io.hpp"
 #include "rm_eval.hpp"

@@ -1,0 +1,5 @@
+#pragma once
+// Neural-collapse metrics NC1–NC4: streaming, mergeable statistics and the metrics computed
+// from them, per layer.
+#include "collapse/nc_metrics.hpp"
+#include "collapse/stats.hpp"

@@ -1,0 +1,374 @@
+#pragma once
+// Neural-collapse metrics NC1–NC4 (Papyan, Han & Donoho 2020; Li et al. 2024, arXiv 2212.12206)
+// from the streaming statistics of stats.hpp.
+//
+// With class means μ_c, global mean μ_G, M̃ = [μ_c − μ_G] ∈ R^{d×K},
+// Σ_W = (1/N) Σ_i (h_i − μ_{y_i})(h_i − μ_{y_i})ᵀ and Σ_B = M̃M̃ᵀ/K:
+//   NC1  tr(Σ_W Σ_B⁺)/K, the quotient tr Σ_W / tr Σ_B, and the class-distance normalised
+//        variance CDNV = mean over pairs c < c' of (σ_c² + σ_c'²) / (2‖μ_c − μ_c'‖²).
+//   NC2  equinorm std(‖v_c‖)/mean(‖v_c‖), equiangularity mean |cos(v_c, v_c') + 1/(K−1)| and the
+//        std of those cosines, the ETF error ‖VVᵀ/‖VVᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F, for the
+//        centred means v_c = μ_c − μ_G and for the classifier's rows.
+//   NC3  self-duality ‖Wᵀ/‖W‖_F − M̃/‖M̃‖_F‖_F² and ‖WM̃/‖WM̃‖_F − (I − 11ᵀ/K)/√(K−1)‖_F.
+//   NC4  the nearest-class-centre (NCC) rule's accuracy against the labels and its mismatch rate
+//        against the classifier's argmax (ties go to the lower class).
+//
+// NC1 never pseudo-inverts a d×d matrix when K < d: Σ_B lives in span(M̃), and with
+// M̃ᵀM̃ = QΛQᵀ,  tr(Σ_W Σ_B⁺) = K · Σ_k λ_k⁻² (Qᵀ P Q)_kk / N  with P = M̃ᵀ (N Σ_W) M̃,
+// the K×K projected scatter of the second pass. When d ≤ K the d×d side is the small one:
+// with M̃M̃ᵀ = U diag(μ) Uᵀ,  tr(Σ_W Σ_B⁺) = K · Σ_k μ_k⁻¹ (Uᵀ S_W U)_kk / N.
+// The pseudo-inverse keeps the eigenvalues above rtol·λ_max + K·atol, at most max_rank of them.
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../core.hpp"
+#include "../core/linalg.hpp"
+#include "stats.hpp"
+
+namespace posttrain::collapse {
+
+struct nc_options {
+  global_mean mean = global_mean::sample;
+  /// NC1 = tr(Σ_W Σ_B⁺)/K (the paper's form); false reports tr(Σ_W Σ_B⁺).
+  bool divide_by_classes = true;
+  /// Relative pseudo-inverse cut-off; negative means max(d, K)·ε (scipy.linalg.pinv's rule
+  /// taken on the larger side). numpy.linalg.pinv's is 1e-15.
+  double pinv_rtol = -1;
+  /// Absolute cut-off, in the units of Σ_B's eigenvalues.
+  double pinv_atol = 0;
+  /// At most this many eigenvalues are inverted; negative means min(d, K − 1), the largest
+  /// rank Σ_B can have (Papyan's code inverts the top K − 1 with svds).
+  index_t max_rank = -1;
+  /// How the in-memory functions keep the within-class scatter (stats.hpp).
+  scatter_route route = scatter_route::automatic;
+  /// Rows per batch when the in-memory functions stream a feature matrix.
+  index_t batch_rows = 8192;
+};
+
+/// Geometry of K vectors (class means or classifier rows), NC2's quantities.
+struct simplex_geometry {
+  double equinorm = 0;        ///< std(‖v_c‖) / mean(‖v_c‖), std unbiased
+  double equiangularity = 0;  ///< mean over c < c' of |cos + 1/(K−1)|
+  double cosine_std = 0;      ///< population std of those cosines
+  double etf_error = 0;       ///< ‖VVᵀ/‖VVᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F
+};
+
+struct nc_result {
+  index_t samples = 0, classes = 0, dim = 0;
+  // NC1
+  double nc1 = 0;              ///< tr(Σ_W Σ_B⁺)/K (or without /K, see nc_options)
+  double within_trace = 0;     ///< tr Σ_W
+  double between_trace = 0;    ///< tr Σ_B
+  double trace_ratio = 0;      ///< tr Σ_W / tr Σ_B
+  double cdnv = 0;
+  index_t between_rank = 0;    ///< eigenvalues of Σ_B kept by the pseudo-inverse
+  // NC2
+  simplex_geometry means;
+  std::optional<simplex_geometry> classifier;
+  // NC3
+  std::optional<double> self_duality;
+  std::optional<double> classifier_means_etf_error;
+  // NC4
+  std::optional<double> ncc_accuracy;  ///< needs the second pass
+  std::optional<double> ncc_mismatch;  ///< needs the second pass and a classifier
+
+  /// One JSON object; absent metrics and non-finite values are null.
+  std::string to_json() const {
+    std::string s = "{";
+    const auto number = [](double v) {
+      if (!std::isfinite(v)) return std::string("null");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.10g", v);
+      return std::string(buf);
+    };
+    const auto field = [&](const char* name, const std::string& value) {
+      if (s.size() > 1) s += ", ";
+      s += '"';
+      s += name;
+      s += "\": ";
+      s += value;
+    };
+    const auto optional = [&](const std::optional<double>& v) { return v ? number(*v) : std::string("null"); };
+    const auto geometry = [&](const simplex_geometry& g) {
+      return "{\"equinorm\": " + number(g.equinorm) + ", \"equiangularity\": " + number(g.equiangularity) +
+             ", \"cosine_std\": " + number(g.cosine_std) + ", \"etf_error\": " + number(g.etf_error) + "}";
+    };
+    field("samples", std::to_string(samples));
+    field("classes", std::to_string(classes));
+    field("dim", std::to_string(dim));
+    field("nc1", number(nc1));
+    field("within_trace", number(within_trace));
+    field("between_trace", number(between_trace));
+    field("trace_ratio", number(trace_ratio));
+    field("cdnv", number(cdnv));
+    field("between_rank", std::to_string(between_rank));
+    field("nc2_means", geometry(means));
+    field("nc2_classifier", classifier ? geometry(*classifier) : "null");
+    field("nc3_self_duality", optional(self_duality));
+    field("nc3_classifier_means_etf_error", optional(classifier_means_etf_error));
+    field("nc4_ncc_accuracy", optional(ncc_accuracy));
+    field("nc4_ncc_mismatch", optional(ncc_mismatch));
+    return s + "}";
+  }
+};
+
+namespace detail {
+
+/// Calls visit(c, row) for each row c of X·Yᵀ (X, Y [K, d] row-major double), computed a block
+/// of rows at a time on the backend so that a K×K matrix is never held for large K.
+template <host_backend B, class Visit>
+void for_product_rows(const B& be, const std::vector<double>& x, const std::vector<double>& y, index_t K, index_t d,
+                      Visit&& visit) {
+  const index_t block = std::max<index_t>(1, std::min<index_t>(K, (index_t{1} << 22) / K));
+  std::vector<double> rows(static_cast<std::size_t>(block * K));
+  const tensor_view<const double, 2> yv(y.data(), K, d);
+  for (index_t r0 = 0; r0 < K; r0 += block) {
+    const index_t count = std::min(block, K - r0);
+    const tensor_view<const double, 2> xv(x.data() + r0 * d, count, d);
+    ops::gemm(be, xv, yv, tensor_view<double, 2>(rows.data(), count, K), {.transpose_b = true});
+    for (index_t i = 0; i < count; ++i) visit(r0 + i, rows.data() + i * K);
+  }
+}
+
+/// ‖XYᵀ/‖XYᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F (two passes over the product's rows).
+template <host_backend B>
+double etf_error(const B& be, const std::vector<double>& x, const std::vector<double>& y, index_t K, index_t d) {
+  double frob2 = 0;
+  for_product_rows(be, x, y, K, d, [&](index_t, const double* row) {
+    for (index_t c = 0; c < K; ++c) frob2 += row[c] * row[c];
+  });
+  if (frob2 == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double inv = 1 / std::sqrt(frob2), scale = 1 / std::sqrt(double(K - 1));
+  double err2 = 0;
+  for_product_rows(be, x, y, K, d, [&](index_t r, const double* row) {
+    for (index_t c = 0; c < K; ++c) {
+      const double target = ((r == c ? 1.0 : 0.0) - 1.0 / double(K)) * scale;
+      const double e = row[c] * inv - target;
+      err2 += e * e;
+    }
+  });
+  return std::sqrt(err2);
+}
+
+inline std::vector<double> row_norms(const std::vector<double>& v, index_t K, index_t d) {
+  std::vector<double> n(static_cast<std::size_t>(K), 0.0);
+  for (index_t c = 0; c < K; ++c) {
+    double s = 0;
+    for (index_t j = 0; j < d; ++j) s += v[std::size_t(c * d + j)] * v[std::size_t(c * d + j)];
+    n[std::size_t(c)] = std::sqrt(s);
+  }
+  return n;
+}
+
+/// NC2 for the rows of v [K, d].
+template <host_backend B>
+simplex_geometry geometry_of(const B& be, const std::vector<double>& v, index_t K, index_t d) {
+  simplex_geometry g;
+  const auto norms = row_norms(v, K, d);
+  double mean = 0;
+  for (double x : norms) mean += x;
+  mean /= double(K);
+  double var = 0;
+  for (double x : norms) var += (x - mean) * (x - mean);
+  g.equinorm = std::sqrt(var / double(K - 1)) / mean;
+  // Cosines about the ETF value −1/(K−1), so the sums do not cancel near a simplex.
+  const double etf = -1.0 / double(K - 1);
+  double abs_sum = 0, sum = 0, sum2 = 0;
+  for_product_rows(be, v, v, K, d, [&](index_t r, const double* row) {
+    for (index_t c = r + 1; c < K; ++c) {
+      const double dev = row[c] / (norms[std::size_t(r)] * norms[std::size_t(c)]) - etf;
+      abs_sum += std::abs(dev), sum += dev, sum2 += dev * dev;
+    }
+  });
+  const double pairs = double(K) * double(K - 1) / 2;
+  g.equiangularity = abs_sum / pairs;
+  g.cosine_std = std::sqrt(std::max(0.0, sum2 / pairs - (sum / pairs) * (sum / pairs)));
+  g.etf_error = etf_error(be, v, v, K, d);
+  return g;
+}
+
+/// Σ_k (qₖᵀ A qₖ) / λₖ^power over the kept eigenpairs of `e`, A symmetric m×m row-major.
+inline double weighted_quadratic_trace(const linalg::symmetric_eigen_result& e, index_t kept,
+                                       const std::vector<double>& a, int power) {
+  const index_t m = e.size;
+  double total = 0;
+  std::vector<double> aq(static_cast<std::size_t>(m));
+  for (index_t k = 0; k < kept; ++k) {
+    for (index_t i = 0; i < m; ++i) {
+      double s = 0;
+      for (index_t j = 0; j < m; ++j) s += a[std::size_t(i * m + j)] * e.vector(j, k);
+      aq[std::size_t(i)] = s;
+    }
+    double quad = 0;
+    for (index_t i = 0; i < m; ++i) quad += e.vector(i, k) * aq[std::size_t(i)];
+    const double lambda = e.values[std::size_t(k)];
+    total += quad / (power == 2 ? lambda * lambda : lambda);
+  }
+  return total;
+}
+
+template <host_backend B, class Pass2>
+nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2, const nc_options& opt,
+                  const linear_classifier* clf) {
+  const index_t K = stats.classes(), d = stats.dim();
+  const index_t N = stats.samples();
+  if (opt.pinv_atol < 0 || !std::isfinite(opt.pinv_atol) || std::isnan(opt.pinv_rtol))
+    throw value_error(message("posttrain::collapse::nc_metrics: pinv_atol = ", opt.pinv_atol, ", pinv_rtol = ",
+                              opt.pinv_rtol, "; the cut-offs must be finite and atol ≥ 0"));
+  if (clf && (clf->classes != K || clf->dim != d))
+    throw shape_error(message("posttrain::collapse::nc_metrics: the classifier is [", clf->classes, ",", clf->dim,
+                              "] but the statistics have K = ", K, " classes of d = ", d));
+  stats.check_every_class_seen("nc_metrics");
+  nc_result r;
+  r.samples = N, r.classes = K, r.dim = d;
+
+  // Centred means C [K, d] (the rows of M̃ᵀ).
+  const auto means = stats.class_means();
+  const auto g = stats.global_mean_of(opt.mean);
+  std::vector<double> centred(means.size());
+  for (index_t c = 0; c < K; ++c)
+    for (index_t j = 0; j < d; ++j) centred[std::size_t(c * d + j)] = means[std::size_t(c * d + j)] - g[std::size_t(j)];
+
+  // Traces, CDNV and NC2 of the means.
+  const auto counts = stats.counts();
+  const auto ss = stats.within_sum_squares();
+  for (index_t c = 0; c < K; ++c) r.within_trace += ss[std::size_t(c)];
+  r.within_trace /= double(N);
+  const auto norms = row_norms(centred, K, d);
+  for (double x : norms) r.between_trace += x * x;
+  r.between_trace /= double(K);
+  r.trace_ratio = r.within_trace / r.between_trace;
+  double cdnv = 0;
+  for_product_rows(be, centred, centred, K, d, [&](index_t a, const double* row) {
+    const double var_a = ss[std::size_t(a)] / double(counts[std::size_t(a)]);
+    for (index_t b = a + 1; b < K; ++b) {
+      const double dist2 = norms[std::size_t(a)] * norms[std::size_t(a)] + norms[std::size_t(b)] * norms[std::size_t(b)] - 2 * row[b];
+      const double var_b = ss[std::size_t(b)] / double(counts[std::size_t(b)]);
+      cdnv += (var_a + var_b) / (2 * std::max(dist2, 0.0));
+    }
+  });
+  r.cdnv = cdnv / (double(K) * double(K - 1) / 2);
+  r.means = geometry_of(be, centred, K, d);
+
+  // NC1 through the small side.
+  const bool gram = stats.route() == scatter_route::gram;
+  const index_t m = gram ? d : K;
+  std::vector<double> small(static_cast<std::size_t>(m * m));
+  const tensor_view<const double, 2> cv(centred.data(), K, d);
+  ops::gemm(be, cv, cv, tensor_view<double, 2>(small.data(), m, m), {.transpose_a = gram, .transpose_b = !gram});
+  const auto eig = linalg::symmetric_eigen(small, m);
+  const double rtol = opt.pinv_rtol < 0 ? double(std::max(d, K)) * std::numeric_limits<double>::epsilon() : opt.pinv_rtol;
+  const index_t max_rank = opt.max_rank < 0 ? std::min(d, K - 1) : std::min(opt.max_rank, m);
+  const double lambda_max = m > 0 ? eig.values[0] : 0.0;
+  const double cutoff = rtol * lambda_max + double(K) * opt.pinv_atol;
+  while (r.between_rank < max_rank && eig.values[std::size_t(r.between_rank)] > cutoff &&
+         eig.values[std::size_t(r.between_rank)] > 0)
+    ++r.between_rank;
+  double trace_wb;
+  if (gram) {
+    const auto s = stats.within_scatter();
+    trace_wb = weighted_quadratic_trace(eig, r.between_rank, std::vector<double>(s.begin(), s.end()), 1);
+  } else {
+    if (!pass2)
+      throw value_error("posttrain::collapse::nc_metrics: on the projected route NC1 needs the second pass over the "
+                        "features (second_pass_statistics); build class_statistics with scatter_route::gram for "
+                        "one-pass metrics");
+    const auto p = pass2->projected_scatter();
+    trace_wb = weighted_quadratic_trace(eig, r.between_rank, std::vector<double>(p.begin(), p.end()), 2);
+  }
+  trace_wb *= double(K) / double(N);
+  if (r.between_rank == 0) trace_wb = std::numeric_limits<double>::infinity();  // no between-class spread at all
+  r.nc1 = opt.divide_by_classes ? trace_wb / double(K) : trace_wb;
+
+  // NC2 and NC3 of the classifier.
+  if (clf) {
+    r.classifier = geometry_of(be, clf->weight, K, d);
+    const auto wn = row_norms(clf->weight, K, d);
+    double w2 = 0, m2 = 0;
+    for (double x : wn) w2 += x * x;
+    for (double x : norms) m2 += x * x;
+    const double wi = 1 / std::sqrt(w2), mi = 1 / std::sqrt(m2);
+    double dual = 0;
+    for (std::size_t k = 0; k < centred.size(); ++k) {
+      const double e = clf->weight[k] * wi - centred[k] * mi;
+      dual += e * e;
+    }
+    r.self_duality = dual;
+    r.classifier_means_etf_error = etf_error(be, clf->weight, centred, K, d);
+  }
+  if (pass2) {
+    if (pass2->samples() != N)
+      throw value_error(message("posttrain::collapse::nc_metrics: the second pass saw ", pass2->samples(),
+                                " rows but the first saw ", N, "; both passes must cover the same features"));
+    r.ncc_accuracy = double(pass2->ncc_correct()) / double(N);
+    if (clf && pass2->has_classifier()) r.ncc_mismatch = double(pass2->ncc_mismatches()) / double(N);
+  }
+  return r;
+}
+
+}  // namespace detail
+
+/// NC1–NC4 from both passes. The classifier (optional) gives NC2/NC3 for W; the NCC mismatch
+/// needs it in the second pass as well.
+template <host_backend B, class T>
+nc_result nc_metrics(const B& be, const class_statistics& stats, const second_pass_statistics<T>& pass2,
+                     const nc_options& options = {}, const linear_classifier* classifier = nullptr) {
+  return detail::compute(be, stats, &pass2, options, classifier);
+}
+
+/// NC1–NC3 from pass 1 alone (the gram route; NC4 needs a second pass and is absent).
+template <host_backend B>
+nc_result nc_metrics(const B& be, const class_statistics& stats, const nc_options& options = {},
+                     const linear_classifier* classifier = nullptr) {
+  return detail::compute(be, stats, static_cast<const second_pass_statistics<double>*>(nullptr), options, classifier);
+}
+
+/// NC1–NC4 of an in-memory feature matrix [N, d] with labels [N] in 0..K−1: both passes, in
+/// batches of options.batch_rows (memory O(K·d + batch·d) beyond the input).
+template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+  requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type>
+nc_result nc_metrics(const B& be, const H& features, const Y& labels, index_t classes, const nc_options& options = {},
+                     const linear_classifier* classifier = nullptr) {
+  using T = typename H::value_type;
+  const auto h = posttrain::detail::to_const_view(features);
+  const auto y = posttrain::detail::to_const_view(labels);
+  if (y.extent(0) != h.extent(0))
+    throw shape_error(detail::message("posttrain::collapse::nc_metrics: labels are ", y, " but features are ", h,
+                              "; one label per feature row"));
+  if (options.batch_rows < 1)
+    throw value_error(detail::message("posttrain::collapse::nc_metrics: batch_rows = ", options.batch_rows));
+  class_statistics stats(classes, h.extent(1), options.route);
+  const index_t n = h.extent(0), step = options.batch_rows;
+  for (index_t r0 = 0; r0 < n; r0 += step) {
+    const index_t count = std::min(step, n - r0);
+    stats.add(be, h.rows(r0, count), tensor_view<const typename Y::value_type, 1, typename Y::space>(
+                                         y.data() + r0 * y.stride(0), {count}, {y.stride(0)}));
+  }
+  second_pass_statistics<T> pass2(stats, options.mean, classifier);
+  for (index_t r0 = 0; r0 < n; r0 += step) {
+    const index_t count = std::min(step, n - r0);
+    pass2.add(be, h.rows(r0, count), tensor_view<const typename Y::value_type, 1, typename Y::space>(
+                                         y.data() + r0 * y.stride(0), {count}, {y.stride(0)}));
+  }
+  return nc_metrics(be, stats, pass2, options, classifier);
+}
+
+/// The metrics of each layer's features (all [N, d_l], one label vector), as Li et al. use
+/// them to pick the layer to fine-tune (the one with the lowest NC1 on the downstream data).
+template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+  requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type>
+std::vector<nc_result> layerwise_nc_metrics(const B& be, std::span<const H> layers, const Y& labels, index_t classes,
+                                            const nc_options& options = {}) {
+  std::vector<nc_result> out;
+  out.reserve(layers.size());
+  for (const auto& layer : layers) out.push_back(nc_metrics(be, layer, labels, classes, options));
+  return out;
+}
+
+}  // namespace posttrain::collapse
