@@ -1,4 +1,5 @@
 #pragma once
-// Readers for the command-line tools and data pipelines: CSV/TSV and JSON Lines.
+// Readers for the command-line tools and data pipelines: CSV/TSV, JSON Lines, NumPy .npy.
 #include "io/csv.hpp"
 #include "io/json.hpp"
+#include "io/npy.hpp"

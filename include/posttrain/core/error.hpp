@@ -31,8 +31,10 @@ struct runtime_error : std::runtime_error {
 
 /// A malformed record in an input file: file, line and column (1-based) are in the message.
 struct parse_error : error {
+  /// line = 0: the error concerns the whole file (a binary header, say) and only the file is named.
   parse_error(std::string file, long line, long column, const std::string& what)
-      : error(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what),
+      : error(line > 0 ? file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what
+                       : file + ": " + what),
         file_(std::move(file)), line_(line), column_(column) {}
   const std::string& file() const noexcept { return file_; }
   long line() const noexcept { return line_; }
