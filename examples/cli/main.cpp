@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "builtin_commands.hpp"
+#include "nc_metrics_command.hpp"
 #include "rm_eval_command.hpp"
 #include "command.hpp"
 

@@ -54,6 +54,24 @@ expect 2 "--ties must be zero, half or exclude" rm-eval --ties some "$work/score
 expect 2 "rm-eval takes one FILE" rm-eval
 expect 0 "usage: posttrain rm-eval" rm-eval --help
 
-checks=25
+# nc-metrics: the hand-checked case (two classes at (±2, 0), unit within-class spread).
+r=1.4142135623730951
+printf 'x,y\n%s\n' "$(echo 3.4142135623730951,0 0.5857864376269049,0 2,$r 2,-$r -0.5857864376269049,0 -3.4142135623730951,0 -2,$r -2,-$r | tr ' ' '\n')" >"$work/nc_features.csv"
+printf '0\n0\n0\n0\n1\n1\n1\n1\n' >"$work/nc_labels.csv"
+printf '0\n0\n0\n0\n1\n1\n1\n2\n' >"$work/nc_labels3.csv"
+printf '0\n0\n0\n0\n1\n1\n1\n' >"$work/nc_labels7.csv"
+sed 's/^-2,-1.41.*/-2,nan/' "$work/nc_features.csv" >"$work/nc_nan.csv"
+printf '1,0\n-1,0\n' >"$work/nc_w.csv"
+expect 0 '"nc1": 0.125,.*"nc4_ncc_accuracy": 1' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '"nc1": 0.25,' nc-metrics --no-divide --route projected --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '"nc3_self_duality": 0,.*"nc4_ncc_mismatch": 0' nc-metrics --classifier "$work/nc_w.csv" --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 1 'label of row 7 is 2, outside 0\.\.1' nc-metrics --classes 2 --features "$work/nc_features.csv" --labels "$work/nc_labels3.csv"
+expect 1 'class 2 of 3 has no sample' nc-metrics --classes 3 --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 1 'feature row 7 column 1 is nan' nc-metrics --features "$work/nc_nan.csv" --labels "$work/nc_labels.csv"
+expect 1 'different numbers of rows' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels7.csv"
+expect 2 '--features and --labels are required' nc-metrics --features "$work/nc_features.csv"
+expect 2 '--route must be auto, projected or gram' nc-metrics --route fast --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+
+checks=34
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
