@@ -84,7 +84,7 @@ struct nc_result {
     const auto number = [](double v) {
       if (!std::isfinite(v)) return std::string("null");
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.10g", v);
+      std::snprintf(buf, sizeof buf, "%.15g", v);
       return std::string(buf);
     };
     const auto field = [&](const char* name, const std::string& value) {

@@ -75,8 +75,10 @@ namespace detail {
 
 using posttrain::detail::message;
 
-/// Checks one batch of features [n, d] and labels [n] at the API boundary: d, n, labels in
-/// [0, K) and finite features, each error naming the row (offset by the rows seen before).
+/// Checks one batch of features [n, d] and labels [n] at the API boundary: d, n and labels in
+/// [0, K), each error naming the row (offset by the rows seen before). Finiteness is checked
+/// after the pass, through the sums it produced (NaN and Inf propagate into them), so a clean
+/// batch costs no extra read: see find_non_finite.
 template <class H, class Y>
 void check_batch(std::string_view who, const H& h, const Y& y, index_t classes, index_t dim, index_t rows_before) {
   if (h.extent(1) != dim)
@@ -90,10 +92,43 @@ void check_batch(std::string_view who, const H& h, const Y& y, index_t classes, 
     if (label < 0 || static_cast<index_t>(label) >= classes)
       throw value_error(message("posttrain::collapse::", who, ": label of row ", rows_before + i, " is ",
                                 static_cast<long long>(label), ", outside 0..", classes - 1));
-    for (index_t j = 0; j < dim; ++j)
+  }
+}
+
+/// Called when a pass's results are not finite: names the first non-finite feature, or (all
+/// features finite) says that the values overflowed.
+template <class H>
+[[noreturn]] void report_non_finite(std::string_view who, const H& h, index_t rows_before) {
+  for (index_t i = 0; i < h.extent(0); ++i)
+    for (index_t j = 0; j < h.extent(1); ++j)
       if (!std::isfinite(static_cast<double>(h(i, j))))
         throw value_error(message("posttrain::collapse::", who, ": feature row ", rows_before + i, " column ", j,
                                   " is ", static_cast<double>(h(i, j)), "; features must be finite"));
+  throw value_error(message("posttrain::collapse::", who, ": the features of rows ", rows_before, "..",
+                            rows_before + h.extent(0) - 1, " overflow in double; scale them down"));
+}
+
+template <class Range>
+bool all_finite(const Range& r) {
+  for (const auto v : r)
+    if (!std::isfinite(static_cast<double>(v))) return false;
+  return true;
+}
+
+/// Calls f(row) with row[j] = h(i, j): a plain pointer when the rows are contiguous (so the
+/// inner loops vectorise), a strided accessor otherwise.
+template <class H, class F>
+void with_row(const H& h, index_t i, F&& f) {
+  using value = typename H::value_type;
+  if (h.stride(1) == 1) {
+    f(static_cast<const value*>(h.data() + i * h.stride(0)));
+  } else {
+    struct strided {
+      const value* p;
+      index_t s;
+      const value& operator[](index_t j) const { return p[j * s]; }
+    };
+    f(strided{h.data() + i * h.stride(0), h.stride(1)});
   }
 }
 
@@ -180,8 +215,10 @@ class class_statistics {
     // threads (each thread owns a column range, so the sums need no locks).
     posttrain::detail::host::for_rows(be, dim_, [&](index_t j0, index_t j1) {
       for (index_t i = 0; i < n; ++i) {
-        const auto c = static_cast<index_t>(y(i));
-        for (index_t j = j0; j < j1; ++j) batch.sums_[at(c, j)] += static_cast<double>(h(i, j));
+        double* sum = batch.sums_.data() + at(static_cast<index_t>(y(i)), 0);
+        detail::with_row(h, i, [&](const auto row) {
+          for (index_t j = j0; j < j1; ++j) sum[j] += static_cast<double>(row[j]);
+        });
       }
     });
     std::mutex merge_lock;
@@ -190,14 +227,27 @@ class class_statistics {
       for (index_t i = 0; i < n; ++i) {
         const auto c = static_cast<index_t>(y(i));
         const double inv = 1.0 / static_cast<double>(batch.counts_[std::size_t(c)]);
-        for (index_t j = j0; j < j1; ++j) {
-          const double d = static_cast<double>(h(i, j)) - batch.sums_[at(c, j)] * inv;
-          ss[std::size_t(c)] += d * d;
-        }
+        const double* sum = batch.sums_.data() + at(c, 0);
+        // Eight partial sums: a single accumulator would serialise on the addition latency.
+        double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        detail::with_row(h, i, [&](const auto row) {
+          index_t j = j0;
+          for (; j + 8 <= j1; j += 8)
+            for (int k = 0; k < 8; ++k) {
+              const double d = static_cast<double>(row[j + k]) - sum[j + k] * inv;
+              part[k] += d * d;
+            }
+          for (; j < j1; ++j) {
+            const double d = static_cast<double>(row[j]) - sum[j] * inv;
+            part[0] += d * d;
+          }
+        });
+        ss[std::size_t(c)] += ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
       }
       std::lock_guard lock(merge_lock);
       for (std::size_t c = 0; c < ss.size(); ++c) batch.within_ss_[c] += ss[c];
     });
+    if (!detail::all_finite(batch.within_ss_)) detail::report_non_finite("class_statistics::add", h, samples_);
     if (gram_) {
       std::vector<double> centred(static_cast<std::size_t>(n * dim_));
       posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
@@ -346,53 +396,56 @@ class class_statistics {
 /// nearest-class-centre (NCC) counts: against the labels, and against a classifier when one is
 /// given. Mergeable (every member is a sum). T is the feature type the batches come in; the
 /// batch GEMMs run in T on the backend, the accumulation in double.
+///
+/// Each block of rows is centred (h − μ_y on the projected route, h − μ_G on the gram route)
+/// and multiplied once by [M̃ | Wᵀ] while it is in cache: the projections p_i, the NCC scores
+/// and the classifier's logits all come from that one GEMM. Centring first keeps the products
+/// accurate in float32: they are measured from the class means, not from the origin.
 template <class T>
 class second_pass_statistics {
  public:
   second_pass_statistics(const class_statistics& stats, global_mean convention = global_mean::sample,
                          const linear_classifier* classifier = nullptr)
       : classes_(stats.classes()), dim_(stats.dim()), projected_(stats.route() == scatter_route::projected) {
-    const auto means = stats.class_means();
-    const auto g = stats.global_mean_of(convention);
-    global_mean_.assign(g.begin(), g.end());
-    // M̃ as [d, K] in T, and the squared norms of its columns / the class-mean distances.
-    centred_means_.resize(static_cast<std::size_t>(dim_ * classes_));
-    std::vector<double> mt(static_cast<std::size_t>(classes_ * dim_));
-    for (index_t c = 0; c < classes_; ++c)
-      for (index_t j = 0; j < dim_; ++j) {
-        const double v = means[std::size_t(c * dim_ + j)] - g[std::size_t(j)];
-        mt[std::size_t(c * dim_ + j)] = v;
-        centred_means_[std::size_t(j * classes_ + c)] = static_cast<T>(v);
+    const index_t K = classes_, d = dim_;
+    if (classifier && (classifier->classes != K || classifier->dim != d))
+      throw shape_error(detail::message("posttrain::collapse::second_pass_statistics: the classifier is [",
+                                        classifier->classes, ",", classifier->dim, "] but the features have K = ", K,
+                                        " classes of d = ", d));
+    has_classifier_ = classifier != nullptr;
+    means_ = stats.class_means();
+    global_mean_ = stats.global_mean_of(convention);
+    cols_ = has_classifier_ ? 2 * K : K;
+    // [M̃ | Wᵀ] as [d, cols] in T.
+    right_.resize(static_cast<std::size_t>(d * cols_));
+    std::vector<double> centred(static_cast<std::size_t>(K * d));
+    for (index_t c = 0; c < K; ++c)
+      for (index_t j = 0; j < d; ++j) {
+        const double v = means_[at(c, j)] - global_mean_[std::size_t(j)];
+        centred[at(c, j)] = v;
+        right_[std::size_t(j * cols_ + c)] = static_cast<T>(v);
+        if (has_classifier_) right_[std::size_t(j * cols_ + K + c)] = static_cast<T>(classifier->weight[at(c, j)]);
       }
-    means_.assign(means.begin(), means.end());
-    if (projected_) {
-      // E[y, c] = ‖μ_y − μ_c‖² (K×K is small on this route).
-      distances_.resize(static_cast<std::size_t>(classes_ * classes_));
-      for (index_t a = 0; a < classes_; ++a)
-        for (index_t b = 0; b < classes_; ++b) {
-          double s = 0;
-          for (index_t j = 0; j < dim_; ++j) {
-            const double d = means[std::size_t(a * dim_ + j)] - means[std::size_t(b * dim_ + j)];
-            s += d * d;
-          }
-          distances_[std::size_t(a * classes_ + b)] = s;
+    // NCC: argmin_c ‖h − μ_c‖² = argmin_c (E[s, c] − 2 (h − shift)·μ̃_c) where the shift is μ_y
+    // (E[y, c] = ‖μ_y − μ_c‖²) on the projected route and μ_G (E[0, c] = ‖μ̃_c‖²) on the gram
+    // route, whose K may be too large for a K×K table. The logits likewise:
+    // W_k·h + b_k = W_k·(h − shift) + (W_k·shift + b_k).
+    const index_t shifts = projected_ ? K : 1;
+    score_base_.assign(static_cast<std::size_t>(shifts * K), 0.0);
+    if (has_classifier_) logit_base_.assign(static_cast<std::size_t>(shifts * K), 0.0);
+    for (index_t r = 0; r < shifts; ++r)
+      for (index_t c = 0; c < K; ++c) {
+        double dist = 0, logit = has_classifier_ && !classifier->bias.empty() ? classifier->bias[std::size_t(c)] : 0.0;
+        for (index_t j = 0; j < d; ++j) {
+          const double shift = projected_ ? means_[at(r, j)] : global_mean_[std::size_t(j)];
+          const double e = projected_ ? shift - means_[at(c, j)] : centred[at(c, j)];
+          dist += e * e;
+          if (has_classifier_) logit += classifier->weight[at(c, j)] * shift;
         }
-      projected_scatter_.assign(static_cast<std::size_t>(classes_ * classes_), 0.0);
-    } else {
-      norms2_.assign(static_cast<std::size_t>(classes_), 0.0);
-      for (index_t c = 0; c < classes_; ++c)
-        for (index_t j = 0; j < dim_; ++j) norms2_[std::size_t(c)] += mt[std::size_t(c * dim_ + j)] * mt[std::size_t(c * dim_ + j)];
-    }
-    if (classifier) {
-      if (classifier->classes != classes_ || classifier->dim != dim_)
-        throw shape_error(detail::message("posttrain::collapse::second_pass_statistics: the classifier is [",
-                                          classifier->classes, ",", classifier->dim, "] but the features have K = ",
-                                          classes_, " classes of d = ", dim_));
-      has_classifier_ = true;
-      weight_.assign(classifier->weight.begin(), classifier->weight.end());
-      bias_.assign(static_cast<std::size_t>(classes_), T(0));
-      for (std::size_t c = 0; c < classifier->bias.size(); ++c) bias_[c] = static_cast<T>(classifier->bias[c]);
-    }
+        score_base_[std::size_t(r * K + c)] = dist;
+        if (has_classifier_) logit_base_[std::size_t(r * K + c)] = logit;
+      }
+    if (projected_) projected_scatter_.assign(static_cast<std::size_t>(K * K), 0.0);
   }
 
   index_t samples() const noexcept { return samples_; }
@@ -415,65 +468,72 @@ class second_pass_statistics {
     detail::check_batch("second_pass_statistics::add", h, y, classes_, dim_, samples_);
     const index_t n = h.extent(0), K = classes_, d = dim_;
     if (n == 0) return;
-    // Centred rows: h_i − μ_{y_i} (projected route: p_i and the NCC from the class-mean
-    // distances) or h_i − μ_G (gram route: the NCC from ‖μ̃_c‖²), then one GEMM with M̃.
-    auto centred = allocate<T>(be, {n, d});
-    auto cv = centred.view();
+    products_.resize(static_cast<std::size_t>(n * cols_));
+    const tensor_view<T, 2> out(products_.data(), n, cols_);
+    const tensor_view<const T, 2> right(right_.data(), d, cols_);
     posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
-      for (index_t i = i0; i < i1; ++i) {
-        const auto c = static_cast<std::size_t>(y(i));
-        for (index_t j = 0; j < d; ++j)
-          cv(i, j) = static_cast<T>(static_cast<double>(h(i, j)) -
-                                    (projected_ ? means_[c * std::size_t(d) + std::size_t(j)] : global_mean_[std::size_t(j)]));
+      constexpr index_t block_rows = 128;
+      std::vector<T> block(static_cast<std::size_t>(std::min(block_rows, i1 - i0) * d));
+      for (index_t b0 = i0; b0 < i1; b0 += block_rows) {
+        const index_t rows = std::min(block_rows, i1 - b0);
+        for (index_t i = 0; i < rows; ++i) {
+          const double* shift = projected_ ? means_.data() + static_cast<std::size_t>(y(b0 + i)) * std::size_t(d)
+                                           : global_mean_.data();
+          T* dst = block.data() + i * d;
+          detail::with_row(h, b0 + i, [&](const auto row) {
+            for (index_t j = 0; j < d; ++j) dst[j] = static_cast<T>(static_cast<double>(row[j]) - shift[j]);
+          });
+        }
+        ops::gemm(be, tensor_view<const T, 2>(block.data(), rows, d), right, out.rows(b0, rows));
       }
     });
-    auto proj = allocate<T>(be, {n, K});
-    ops::gemm(be, tensor_view<const T, 2>(cv), tensor_view<const T, 2>(centred_means_.data(), d, K), proj.view());
-    const auto pv = tensor_view<const T, 2>(proj.view());
+    // NaN·x is NaN for every x: a NaN or Inf feature reaches every product of its row.
+    if (!detail::all_finite(products_)) detail::report_non_finite("second_pass_statistics::add", h, samples_);
     if (projected_) {
-      auto wide = allocate<double>(be, {n, K});
-      const auto wv = wide.view();
+      wide_.resize(static_cast<std::size_t>(n * K));
+      const tensor_view<double, 2> wv(wide_.data(), n, K);
       posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
         for (index_t i = i0; i < i1; ++i)
-          for (index_t c = 0; c < K; ++c) wv(i, c) = static_cast<double>(pv(i, c));
+          for (index_t c = 0; c < K; ++c) wv(i, c) = static_cast<double>(out(i, c));
       });
       const auto w = tensor_view<const double, 2>(wv);
       ops::gemm(be, w, w, detail::matrix_view(projected_scatter_, K, K), {.beta = 1.0, .transpose_a = true});
     }
-    std::vector<index_t> nearest(static_cast<std::size_t>(n));
+    std::mutex count_lock;
     posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
+      std::int64_t correct = 0, mismatch = 0;
       for (index_t i = i0; i < i1; ++i) {
         const auto label = static_cast<index_t>(y(i));
-        index_t best = 0;
-        double best_score = 0;
+        const double* base = score_base_.data() + (projected_ ? label * K : 0);
+        index_t nearest = 0;
+        double best = 0;
         for (index_t c = 0; c < K; ++c) {
-          const double base = projected_ ? distances_[std::size_t(label * K + c)] : norms2_[std::size_t(c)];
-          const double score = base - 2 * static_cast<double>(pv(i, c));
-          if (c == 0 || score < best_score) best = c, best_score = score;  // ties: the lowest class
+          const double score = base[c] - 2 * static_cast<double>(out(i, c));
+          if (c == 0 || score < best) nearest = c, best = score;  // ties: the lowest class
         }
-        nearest[std::size_t(i)] = best;
+        correct += nearest == label;
+        if (has_classifier_) {
+          const double* lbase = logit_base_.data() + (projected_ ? label * K : 0);
+          index_t argmax = 0;
+          double top = 0;
+          for (index_t c = 0; c < K; ++c) {
+            const double logit = lbase[c] + static_cast<double>(out(i, K + c));
+            if (c == 0 || logit > top) argmax = c, top = logit;
+          }
+          mismatch += argmax != nearest;
+        }
       }
+      std::lock_guard lock(count_lock);
+      ncc_correct_ += correct;
+      ncc_mismatch_ += mismatch;
     });
-    for (index_t i = 0; i < n; ++i) ncc_correct_ += nearest[std::size_t(i)] == static_cast<index_t>(y(i));
-    if (has_classifier_) {
-      auto logits = allocate<T>(be, {n, K});
-      ops::gemm(be, h, tensor_view<const T, 2>(weight_.data(), K, d), logits.view(), {.transpose_b = true});
-      const auto lv = logits.view();
-      for (index_t i = 0; i < n; ++i) {
-        index_t best = 0;
-        T best_logit = lv(i, 0) + bias_[0];
-        for (index_t c = 1; c < K; ++c)
-          if (const T v = lv(i, c) + bias_[std::size_t(c)]; v > best_logit) best = c, best_logit = v;
-        ncc_mismatch_ += best != nearest[std::size_t(i)];
-      }
-    }
     samples_ += n;
   }
 
   /// Adds another shard's second pass (built from the same pass-1 statistics).
   void merge(const second_pass_statistics& other) {
     if (other.classes_ != classes_ || other.dim_ != dim_ || other.projected_ != projected_ ||
-        other.has_classifier_ != has_classifier_ || other.means_ != means_)
+        other.has_classifier_ != has_classifier_ || other.means_ != means_ || other.right_ != right_)
       throw shape_error("posttrain::collapse::second_pass_statistics::merge: the shards were not built from the same "
                         "class statistics, route and classifier");
     for (std::size_t k = 0; k < projected_scatter_.size(); ++k) projected_scatter_[k] += other.projected_scatter_[k];
@@ -483,10 +543,14 @@ class second_pass_statistics {
   }
 
  private:
-  index_t classes_, dim_, samples_ = 0;
+  std::size_t at(index_t c, index_t j) const { return static_cast<std::size_t>(c * dim_ + j); }
+
+  index_t classes_, dim_, cols_ = 0, samples_ = 0;
   bool projected_, has_classifier_ = false;
-  std::vector<double> means_, global_mean_, distances_, norms2_, projected_scatter_;
-  std::vector<T> centred_means_, weight_, bias_;
+  std::vector<double> means_, global_mean_, score_base_, logit_base_, projected_scatter_;
+  std::vector<T> right_;     // [M̃ | Wᵀ], [d, K or 2K]
+  std::vector<T> products_;  // per-batch scratch, kept between batches
+  std::vector<double> wide_;
   std::int64_t ncc_correct_ = 0, ncc_mismatch_ = 0;
 };
 
