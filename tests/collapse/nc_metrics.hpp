@@ -38,11 +38,6 @@ labelled clusters(std::int64_t n, std::int64_t d, std::int64_t K, std::uint64_t 
   return out;
 }
 
-template <class V>
-V slice(V v, std::int64_t first, std::int64_t count) {
-  return V(v.data() + first * v.stride(0), {count}, {v.stride(0)});
-}
-
 template <class T>
 struct on_backend {
   device_matrix<T> h;
@@ -199,11 +194,11 @@ void host_tests(const B& be) {
       const auto y = dev.labels();
       nc::class_statistics whole(K, d, route), a(K, d, route), b(K, d, route), shuffled(K, d, route);
       whole.add(be, h, y);
-      a.add(be, h.rows(0, 50), slice(y, 0, 50));
-      b.add(be, h.rows(50, 40), slice(y, 50, 40));
+      a.add(be, h.rows(0, 50), y.slice(0, 50));
+      b.add(be, h.rows(50, 40), y.slice(50, 40));
       a.merge(be, b);
       for (auto [r0, count] : {std::pair{60, 30}, {10, 20}, {0, 10}, {30, 30}})  // out of order
-        shuffled.add(be, h.rows(r0, count), slice(y, r0, count));
+        shuffled.add(be, h.rows(r0, count), y.slice(r0, count));
       for (const auto* s : {&a, &shuffled}) {
         REQUIRE(s->samples() == 90);
         for (std::size_t k = 0; k < whole.sums().size(); ++k) CHECK(s->sums()[k] == Approx(whole.sums()[k]));
@@ -222,8 +217,8 @@ void host_tests(const B& be) {
       // Second passes over two shards, merged, give the one-pass metrics.
       nc::second_pass_statistics<double> p(whole), pa(a), pb(a);
       p.add(be, h, y);
-      pa.add(be, h.rows(0, 45), slice(y, 0, 45));
-      pb.add(be, h.rows(45, 45), slice(y, 45, 45));
+      pa.add(be, h.rows(0, 45), y.slice(0, 45));
+      pb.add(be, h.rows(45, 45), y.slice(45, 45));
       pa.merge(pb);
       const auto r1 = nc::nc_metrics(be, whole, p), r2 = nc::nc_metrics(be, a, pa);
       CHECK(r1.nc1 == Approx(r2.nc1));
@@ -231,6 +226,26 @@ void host_tests(const B& be) {
       if (route == nc::scatter_route::gram) CHECK(nc::nc_metrics(be, whole).nc1 == Approx(r1.nc1));
       else CHECK_THROWS_AS(nc::nc_metrics(be, whole), posttrain::value_error);
     }
+  }
+
+  SECTION("the documented streaming use equals the in-memory call") {
+    const auto data = clusters(100, 8, 3, 51);
+    auto dev = put<double>(data);
+    const auto features = dev.h.view;
+    const auto labels = dev.labels();
+    std::ostringstream out;
+    // example-begin collapse_streaming
+    nc::class_statistics stats(/*classes=*/3, /*dim=*/8);  // pass 1: counts, sums, scatter
+    for (index_t r0 = 0; r0 < 100; r0 += 25)               // batches in any order, or shards
+      stats.add(be, features.rows(r0, 25), labels.slice(r0, 25));
+    nc::second_pass_statistics<double> pass2(stats);       // pass 2: projections, NCC
+    for (index_t r0 = 0; r0 < 100; r0 += 25)
+      pass2.add(be, features.rows(r0, 25), labels.slice(r0, 25));
+    const nc::nc_result r = nc::nc_metrics(be, stats, pass2);
+    out << r.to_json() << '\n';                             // {"samples": 100, "classes": 3, ...
+    // example-end collapse_streaming
+    CHECK(r.nc1 == Approx(nc::nc_metrics(be, features, labels, 3).nc1));
+    CHECK_THAT(out.str(), Catch::StartsWith("{\"samples\": 100, \"classes\": 3, \"dim\": 8, \"nc1\": "));
   }
 
   SECTION("layer-wise metrics are the metrics of each layer") {

@@ -41,6 +41,9 @@ TEST_CASE("tensor_view: row-major strides, element access, printing") {
   CHECK(m.cols(1, 3)(2, 0) == 13.0f);
   CHECK(m.rows(1, 2)(0, 0) == 6.0f);
   CHECK(m.row(3)(5) == 23.0f);
+  CHECK(m.row(3).slice(2, 3)(0) == 20.0f);
+  CHECK(to_string(m.transposed().row(1).slice(1, 2)) == "f32[2]@host stride (6)");
+  CHECK(m.transposed().row(1).slice(1, 2)(1) == 13.0f);
   CHECK(to_string(m.transposed()) == "f32[6,4]@host stride (1,6)");
   CHECK(m.transposed()(3, 2) == 15.0f);
 

@@ -347,14 +347,12 @@ nc_result nc_metrics(const B& be, const H& features, const Y& labels, index_t cl
   const index_t n = h.extent(0), step = options.batch_rows;
   for (index_t r0 = 0; r0 < n; r0 += step) {
     const index_t count = std::min(step, n - r0);
-    stats.add(be, h.rows(r0, count), tensor_view<const typename Y::value_type, 1, typename Y::space>(
-                                         y.data() + r0 * y.stride(0), {count}, {y.stride(0)}));
+    stats.add(be, h.rows(r0, count), y.slice(r0, count));
   }
   second_pass_statistics<T> pass2(stats, options.mean, classifier);
   for (index_t r0 = 0; r0 < n; r0 += step) {
     const index_t count = std::min(step, n - r0);
-    pass2.add(be, h.rows(r0, count), tensor_view<const typename Y::value_type, 1, typename Y::space>(
-                                         y.data() + r0 * y.stride(0), {count}, {y.stride(0)}));
+    pass2.add(be, h.rows(r0, count), y.slice(r0, count));
   }
   return nc_metrics(be, stats, pass2, options, classifier);
 }

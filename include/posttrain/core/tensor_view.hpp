@@ -124,6 +124,13 @@ class tensor_view {
     return tensor_view(data_ + first * strides_[0], {count, extents_[1]}, {strides_[0], strides_[1]});
   }
 
+  /// Elements [first, first + count) of a vector.
+  POSTTRAIN_HOST_DEVICE constexpr tensor_view slice(index_t first, index_t count) const noexcept
+    requires(Rank == 1)
+  {
+    return tensor_view(data_ + first * strides_[0], {count}, {strides_[0]});
+  }
+
   /// Columns [first, first + count) of a matrix (a strided view when count < extent(1)).
   POSTTRAIN_HOST_DEVICE constexpr tensor_view cols(index_t first, index_t count) const noexcept
     requires(Rank == 2)
