@@ -124,6 +124,11 @@ void host_tests(const B& be) {
       }
   }
 
+  SECTION("many more classes than dimensions (the K×K products are taken in row blocks)") {
+    const auto data = clusters(5000, 6, 2500, 61, 0.3);  // K² > 2²², two row blocks
+    check_against_direct<double>(data, 2500, nc::scatter_route::automatic, nc::global_mean::sample, layout::dense);
+  }
+
   SECTION("a simplex ETF with a self-dual classifier gives zero NC2 and NC3, and NC4 agrees") {
     const std::int64_t K = 4, d = 6;
     // Class means e_c − 1/K (a simplex ETF in the first K coordinates), each with ±0.1 jitter.
