@@ -224,7 +224,21 @@ void host_tests(const B& be) {
       p.add(be, h, y);
       pa.add(be, h.rows(0, 45), y.slice(0, 45));
       pb.add(be, h.rows(45, 45), y.slice(45, 45));
+      std::stringstream shard;
+      pb.save(shard);
+      auto pa_from_file = pa;
       pa.merge(pb);
+      pa_from_file.merge(shard, "shard.txt");
+      CHECK(pa_from_file.samples() == pa.samples());
+      CHECK(pa_from_file.ncc_correct() == pa.ncc_correct());
+      CHECK(std::equal(pa.projected_scatter().begin(), pa.projected_scatter().end(),
+                       pa_from_file.projected_scatter().begin()));
+      std::stringstream again;
+      pb.save(again);
+      nc::second_pass_statistics<double> other_means(whole, nc::global_mean::class_means);
+      CHECK_THROWS_AS(other_means.merge(again, "shard.txt"), posttrain::shape_error);
+      std::stringstream cut("posttrain-second-pass 1\nclasses 4 dim 6\n");
+      CHECK_THROWS_AS(pa_from_file.merge(cut), posttrain::parse_error);
       const auto r1 = nc::nc_metrics(be, whole, p), r2 = nc::nc_metrics(be, a, pa);
       CHECK(r1.nc1 == Approx(r2.nc1));
       CHECK(*r1.ncc_accuracy == *r2.ncc_accuracy);

@@ -542,8 +542,84 @@ class second_pass_statistics {
     ncc_mismatch_ += other.ncc_mismatch_;
   }
 
+  /// Writes the sums as text (hexadecimal floats), with a fingerprint of the pass-1 statistics,
+  /// convention, classifier and T they were built with.
+  void save(std::ostream& out) const {
+    out << "posttrain-second-pass 1\n"
+        << "classes " << classes_ << " dim " << dim_ << " route " << (projected_ ? "projected" : "gram")
+        << " classifier " << has_classifier_ << " fingerprint " << std::hex << fingerprint() << std::dec << "\n"
+        << "samples " << samples_ << " correct " << ncc_correct_ << " mismatch " << ncc_mismatch_ << "\n"
+        << std::hexfloat;
+    for (index_t r = 0; r < (projected_ ? classes_ : 0); ++r) {
+      out << "scatter";
+      for (index_t c = 0; c < classes_; ++c) out << ' ' << projected_scatter_[std::size_t(r * classes_ + c)];
+      out << '\n';
+    }
+    out << std::defaultfloat;
+  }
+
+  /// Adds a shard that save() wrote (on another machine, say). It must come from the same
+  /// pass-1 statistics, convention, classifier and T: else a shape_error; a malformed file is a
+  /// parse_error naming the line.
+  void merge(std::istream& in, const std::string& name = "<stream>") {
+    long line_no = 0;
+    std::string line;
+    const auto fail = [&](const std::string& what) { throw parse_error(name, line_no, 1, what); };
+    const auto next = [&]() {
+      ++line_no;
+      if (!std::getline(in, line)) fail("the file ends early");
+      return std::istringstream(line);
+    };
+    std::string key, k1, k2, k3, k4, route;
+    int version = 0, classifier = 0;
+    index_t K = 0, d = 0, samples = 0;
+    std::int64_t correct = 0, mismatch = 0;
+    std::uint64_t print = 0;
+    if (auto is = next(); !(is >> key >> version) || key != "posttrain-second-pass" || version != 1)
+      fail("not a posttrain-second-pass 1 file");
+    if (auto is = next(); !(is >> key >> K >> k1 >> d >> k2 >> route >> k3 >> classifier >> k4 >> std::hex >> print) ||
+                          key != "classes" || k1 != "dim" || k2 != "route" || k3 != "classifier" || k4 != "fingerprint")
+      fail("expected 'classes K dim d route R classifier 0|1 fingerprint F'");
+    if (auto is = next(); !(is >> key >> samples >> k1 >> correct >> k2 >> mismatch) || key != "samples" ||
+                          k1 != "correct" || k2 != "mismatch" || samples < 0 || correct < 0 || mismatch < 0)
+      fail("expected 'samples N correct C mismatch M'");
+    if (K != classes_ || d != dim_ || (route == "projected") != projected_ || (classifier != 0) != has_classifier_ ||
+        print != fingerprint())
+      throw shape_error(detail::message("posttrain::collapse::second_pass_statistics::merge: ", name,
+                                        " was not built from the same class statistics, convention, classifier and "
+                                        "feature type as this pass"));
+    std::vector<double> scatter(projected_scatter_.size());
+    for (index_t r = 0; r < (projected_ ? K : 0); ++r) {
+      auto is = next();
+      std::string token;
+      if (!(is >> key) || key != "scatter") fail("expected a 'scatter' row");
+      for (index_t c = 0; c < K; ++c) {
+        char* end = nullptr;
+        if (!(is >> token)) fail(detail::message("expected ", K, " numbers after 'scatter'"));
+        const double v = std::strtod(token.c_str(), &end);
+        if (*end != '\0' || !std::isfinite(v)) fail("'" + token + "' is not a finite number");
+        scatter[std::size_t(r * K + c)] = v;
+      }
+    }
+    for (std::size_t k = 0; k < scatter.size(); ++k) projected_scatter_[k] += scatter[k];
+    samples_ += samples;
+    ncc_correct_ += correct;
+    ncc_mismatch_ += mismatch;
+  }
+
  private:
   std::size_t at(index_t c, index_t j) const { return static_cast<std::size_t>(c * dim_ + j); }
+
+  /// FNV-1a over what the sums depend on: the shifts, [M̃ | Wᵀ] in T and the score tables.
+  std::uint64_t fingerprint() const {
+    std::uint64_t h = 14695981039346656037ull;
+    const auto bytes = [&](const auto& v) {
+      const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+      for (std::size_t k = 0; k < v.size() * sizeof(v[0]); ++k) h = (h ^ p[k]) * 1099511628211ull;
+    };
+    bytes(means_), bytes(global_mean_), bytes(right_), bytes(score_base_), bytes(logit_base_);
+    return h;
+  }
 
   index_t classes_, dim_, cols_ = 0, samples_ = 0;
   bool projected_, has_classifier_ = false;
