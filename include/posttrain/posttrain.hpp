@@ -2,5 +2,6 @@
 // The whole library (backends are included separately: posttrain/backends/<name>.hpp).
 #include "core.hpp"
 #include "collapse.hpp"
+#include "contrastive.hpp"
 #include "io.hpp"
 #include "rm_eval.hpp"

@@ -1,0 +1,241 @@
+#pragma once
+// Contrastive losses of two views z1, z2 [N, d] and their gradients with respect to the raw
+// embeddings, through the L2 normalisation ẑ = z / max(‖z‖, 1e-12) (torch's F.normalize):
+//
+//   graphcl  ℓ_i = −s_ii + log Σ_{j≠i} e^{s_ij}            positive excluded from the
+//            denominator, one direction (GraphCL, the GraphCoCo baseline)
+//   infonce  ℓ_i = −s_ii + log Σ_j e^{s_ij}                positive included, cross-view
+//            negatives (PyGCL's InfoNCE); `symmetric` averages both directions (PyGCL's
+//            DualBranchContrast, CLIP)
+//   nt_xent  2N anchors z = [ẑ1; ẑ2]: ℓ_a = −s_{a,a±N} + log Σ_{b≠a} e^{s_ab}  (SimCLR, GRACE)
+//
+// with s_ij = ẑ1_i·ẑ2_j / τ, the mean over anchors. Every loss is a row-wise softmax
+// cross-entropy over a block of similarities; the kernel below computes a tile of rows at a time
+// (a GEMM), takes the row's log-sum-exp with its maximum subtracted (stable for τ down to 0.01
+// and below), turns the tile into dL/ds in place and multiplies it back (two GEMMs), so the
+// N×N matrix is never held: memory is O(tile·N + N·d) per thread. Cost: the three GEMMs of
+// N²·d each (six for the symmetric and NT-Xent forms' four-times-larger blocks) plus one exp per
+// similarity.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "../core.hpp"
+
+namespace posttrain::contrastive {
+
+enum class objective { graphcl, infonce, nt_xent };
+
+struct loss_options {
+  objective kind = objective::infonce;
+  /// τ > 0. GraphCoCo and GraphCL use 0.2, GRACE 0.5, SimCLR 0.5 (0.1 at large batch).
+  double temperature = 0.2;
+  /// infonce only: the mean of the two directions (anchors from z1, then from z2).
+  bool symmetric = false;
+  /// Anchor rows per tile; 0 picks about 2 MiB of similarities per tile.
+  index_t tile_rows = 0;
+};
+
+namespace detail {
+
+using posttrain::detail::message;
+
+/// Normalised rows of z [N, d] into out (dense [N, d]) and the norms max(‖z_i‖, ε); a
+/// non-finite element is a value_error naming `who`, the row and the column.
+template <class Z, class T>
+void normalise_rows(std::string_view who, std::string_view name, const Z& z, std::vector<T>& out,
+                    std::vector<T>& norms) {
+  constexpr double eps = 1e-12;
+  const index_t n = z.extent(0), d = z.extent(1);
+  out.resize(static_cast<std::size_t>(n * d));
+  norms.resize(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (index_t j = 0; j < d; ++j) s += double(z(i, j)) * double(z(i, j));
+    if (!std::isfinite(s)) {
+      for (index_t j = 0; j < d; ++j)
+        if (!std::isfinite(double(z(i, j))))
+          throw value_error(message("posttrain::contrastive::", who, ": ", name, "(", i, ",", j, ") is ",
+                                    double(z(i, j)), "; embeddings must be finite"));
+      throw value_error(message("posttrain::contrastive::", who, ": the norm of ", name, " row ", i,
+                                " overflows; scale the embeddings down"));
+    }
+    const double norm = std::max(std::sqrt(s), eps);
+    norms[std::size_t(i)] = static_cast<T>(norm);
+    for (index_t j = 0; j < d; ++j) out[std::size_t(i * d + j)] = static_cast<T>(double(z(i, j)) / norm);
+  }
+}
+
+/// dL/dz into grad from dL/dẑ (g, dense [N, d]): (g − ẑ(ẑ·g))/‖z‖ for ‖z‖ > ε, else g/ε (the
+/// derivative of z/ε).
+template <class T, class G>
+void normalise_backward(const std::vector<T>& zhat, const std::vector<T>& norms, const std::vector<T>& g,
+                        const G& grad, index_t n, index_t d) {
+  for (index_t i = 0; i < n; ++i) {
+    const T* u = zhat.data() + i * d;
+    const T* gi = g.data() + i * d;
+    double dot = 0;
+    for (index_t j = 0; j < d; ++j) dot += double(u[j]) * double(gi[j]);
+    const double norm = double(norms[std::size_t(i)]);
+    const bool clamped = norm <= 1e-12;
+    for (index_t j = 0; j < d; ++j)
+      grad(i, j) = static_cast<typename G::value_type>((double(gi[j]) - (clamped ? 0.0 : double(u[j]) * dot)) / norm);
+  }
+}
+
+/// One row-softmax contrast: anchors a [R, d] against candidates b [C, d] (dense, T), logits
+/// s_ij = a_i·b_j / τ, positive column pos(i), an excluded column excl(i) (−1: none) left out of
+/// the denominator. Adds weight · Σ_i ℓ_i to the returned loss and, when ga is given,
+/// weight · dL/da into ga [R, d] and weight · dL/db into gb [C, d] (both dense, accumulated).
+template <host_backend Be, class T, class Pos, class Excl>
+double contrast_rows(const Be& be, const T* a, index_t R, const T* b, index_t C, index_t d, double tau, Pos pos,
+                     Excl excl, double weight, T* ga, T* gb, index_t tile_rows) {
+  const index_t tile = tile_rows > 0 ? tile_rows : std::clamp<index_t>((index_t{1} << 19) / std::max<index_t>(C, 1), 8, 256);
+  const T inv_tau = static_cast<T>(1 / tau);
+  double loss = 0;
+  std::mutex merge;
+  const tensor_view<const T, 2> bv(b, C, d);
+  posttrain::detail::host::for_rows(be, R, [&](index_t r0, index_t r1) {
+    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * C));
+    std::vector<T> gb_local(ga ? static_cast<std::size_t>(C * d) : 0, T(0));
+    double loss_local = 0;
+    for (index_t t0 = r0; t0 < r1; t0 += tile) {
+      const index_t rows = std::min(tile, r1 - t0);
+      const tensor_view<const T, 2> at(a + t0 * d, rows, d);
+      const tensor_view<T, 2> st(s.data(), rows, C);
+      ops::gemm(be, at, bv, st, {.alpha = inv_tau, .transpose_b = true});
+      for (index_t r = 0; r < rows; ++r) {
+        const index_t i = t0 + r, p = pos(i), x = excl(i);
+        T* row = s.data() + r * C;
+        const T positive = row[p];
+        T m = -std::numeric_limits<T>::infinity();
+        for (index_t j = 0; j < C; ++j)
+          if (j != x) m = std::max(m, row[j]);
+        T sum = 0;
+        for (index_t j = 0; j < C; ++j) {
+          const T e = j == x ? T(0) : std::exp(row[j] - m);
+          row[j] = e;
+          sum += e;
+        }
+        loss_local += double(m) + std::log(double(sum)) - double(positive);
+        if (ga) {
+          const T scale = static_cast<T>(weight) / sum;
+          for (index_t j = 0; j < C; ++j) row[j] *= scale;
+          row[p] -= static_cast<T>(weight);
+        }
+      }
+      if (ga) {
+        // dL/da = G b / τ, dL/db += Gᵀ a / τ.
+        ops::gemm(be, tensor_view<const T, 2>(st), bv, tensor_view<T, 2>(ga + t0 * d, rows, d),
+                  {.alpha = inv_tau, .beta = T(1)});
+        ops::gemm(be, tensor_view<const T, 2>(st), at, tensor_view<T, 2>(gb_local.data(), C, d),
+                  {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
+      }
+    }
+    std::lock_guard lock(merge);
+    loss += loss_local;
+    for (std::size_t k = 0; k < gb_local.size(); ++k) gb[k] += gb_local[k];
+  });
+  return weight * loss;
+}
+
+template <class Z1, class Z2>
+void check_views(std::string_view who, const Z1& z1, const Z2& z2, const loss_options& opt) {
+  if (z1.extent(0) != z2.extent(0) || z1.extent(1) != z2.extent(1))
+    throw shape_error(message("posttrain::contrastive::", who, ": z2 is ", posttrain::detail::to_view(z2), " but z1 is ",
+                              posttrain::detail::to_view(z1), "; the two views must have the same shape [N, d]"));
+  if (!(opt.temperature > 0) || !std::isfinite(opt.temperature))
+    throw value_error(message("posttrain::contrastive::", who, ": temperature τ = ", opt.temperature, "; it must be > 0"));
+  if (opt.tile_rows < 0) throw value_error(message("posttrain::contrastive::", who, ": tile_rows = ", opt.tile_rows));
+  if (opt.kind == objective::graphcl && z1.extent(0) == 1)
+    throw value_error(message("posttrain::contrastive::", who, ": the GraphCL form with N = 1 has no negative in its "
+                              "denominator (log 0); it needs N ≥ 2"));
+  if (opt.symmetric && opt.kind != objective::infonce)
+    throw value_error(message("posttrain::contrastive::", who, ": `symmetric` applies to the InfoNCE form only"));
+}
+
+/// The loss of normalised views u, v [N, d] (dense, T); gradients with respect to u and v
+/// (accumulated into gu, gv, dense, when given). The mean over anchors.
+template <host_backend Be, class T>
+double loss_of_normalised(const Be& be, const std::vector<T>& u, const std::vector<T>& v, index_t n, index_t d,
+                          const loss_options& opt, T* gu, T* gv) {
+  const auto same = [](index_t i) { return i; };
+  const auto none = [](index_t) { return index_t{-1}; };
+  switch (opt.kind) {
+    case objective::graphcl:
+      return contrast_rows(be, u.data(), n, v.data(), n, d, opt.temperature, same, same, 1.0 / double(n), gu, gv,
+                           opt.tile_rows);
+    case objective::infonce:
+      if (!opt.symmetric)
+        return contrast_rows(be, u.data(), n, v.data(), n, d, opt.temperature, same, none, 1.0 / double(n), gu, gv,
+                             opt.tile_rows);
+      return contrast_rows(be, u.data(), n, v.data(), n, d, opt.temperature, same, none, 0.5 / double(n), gu, gv,
+                           opt.tile_rows) +
+             contrast_rows(be, v.data(), n, u.data(), n, d, opt.temperature, same, none, 0.5 / double(n), gv, gu,
+                           opt.tile_rows);
+    case objective::nt_xent: {
+      // Rows of [u; v] against themselves: the positive of row a is a ± N, the excluded one a.
+      std::vector<T> zz(u);
+      zz.insert(zz.end(), v.begin(), v.end());
+      // The anchor and the candidate gradients go to separate buffers (the kernel writes the
+      // first by rows from each thread and adds the second under a lock) and are summed after.
+      std::vector<T> ga(gu ? zz.size() : 0, T(0)), gb(ga.size(), T(0));
+      const double loss = contrast_rows(
+          be, zz.data(), 2 * n, zz.data(), 2 * n, d, opt.temperature, [n](index_t a) { return a < n ? a + n : a - n; },
+          same, 0.5 / double(n), gu ? ga.data() : nullptr, gu ? gb.data() : nullptr, opt.tile_rows);
+      if (gu)
+        for (index_t k = 0; k < n * d; ++k) {
+          gu[k] += ga[std::size_t(k)] + gb[std::size_t(k)];
+          gv[k] += ga[std::size_t(n * d + k)] + gb[std::size_t(n * d + k)];
+        }
+      return loss;
+    }
+  }
+  return 0;
+}
+
+}  // namespace detail
+
+/// The loss (mean over anchors) of the two views z1, z2 [N, d] (float or double, any strides).
+template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
+  requires accessible_by<Z1, Be> && accessible_by<Z2, Be> &&
+           std::same_as<typename Z1::value_type, typename Z2::value_type>
+double loss(const Be& be, const Z1& z1, const Z2& z2, const loss_options& options = {}) {
+  using T = typename Z1::value_type;
+  detail::check_views("loss", z1, z2, options);
+  const index_t n = z1.extent(0), d = z1.extent(1);
+  if (n == 0) return 0;
+  std::vector<T> u, v, nu, nv;
+  detail::normalise_rows("loss", "z1", posttrain::detail::to_const_view(z1), u, nu);
+  detail::normalise_rows("loss", "z2", posttrain::detail::to_const_view(z2), v, nv);
+  return detail::loss_of_normalised<Be, T>(be, u, v, n, d, options, nullptr, nullptr);
+}
+
+/// The loss and its gradients with respect to the raw z1 and z2, written to grad1, grad2 (same
+/// shapes). An empty batch has loss 0.
+template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor G1, mutable_tensor G2>
+  requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<G1, Be> && accessible_by<G2, Be> &&
+           std::same_as<typename Z1::value_type, typename Z2::value_type>
+double loss_and_gradient(const Be& be, const Z1& z1, const Z2& z2, const G1& grad1, const G2& grad2,
+                         const loss_options& options = {}) {
+  using T = typename Z1::value_type;
+  detail::check_views("loss_and_gradient", z1, z2, options);
+  posttrain::detail::check_same_shape("contrastive::loss_and_gradient", "z1", z1, "grad1", grad1);
+  posttrain::detail::check_same_shape("contrastive::loss_and_gradient", "z2", z2, "grad2", grad2);
+  const index_t n = z1.extent(0), d = z1.extent(1);
+  if (n == 0) return 0;
+  std::vector<T> u, v, nu, nv;
+  detail::normalise_rows("loss_and_gradient", "z1", posttrain::detail::to_const_view(z1), u, nu);
+  detail::normalise_rows("loss_and_gradient", "z2", posttrain::detail::to_const_view(z2), v, nv);
+  std::vector<T> gu(u.size(), T(0)), gv(v.size(), T(0));
+  const double l = detail::loss_of_normalised<Be, T>(be, u, v, n, d, options, gu.data(), gv.data());
+  detail::normalise_backward(u, nu, gu, posttrain::detail::to_view(grad1), n, d);
+  detail::normalise_backward(v, nv, gv, posttrain::detail::to_view(grad2), n, d);
+  return l;
+}
+
+}  // namespace posttrain::contrastive
