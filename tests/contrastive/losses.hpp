@@ -118,7 +118,7 @@ void host_tests(const B& be) {
           o.weight = 0.7;
           o.rule = rule, o.scope = scope;
           auto mask = output<double>(n, d);
-          cl::highlighted_dimensions(a.view, b.view, o, mask.view);
+          cl::highlighted_dimensions(be, a.view, b.view, o, mask.view);
           const auto m = download(mask.view);
           for (index_t i = 0; i < n; ++i) {
             // The two highlighted dimensions are the two largest scores of the pair.
@@ -154,9 +154,9 @@ void host_tests(const B& be) {
     cl::complement_options o;
     o.count = 1;
     auto mask = output<std::uint8_t>(n, d);
-    cl::highlighted_dimensions(a.view, b.view, o, mask.view);
+    cl::highlighted_dimensions(be, a.view, b.view, o, mask.view);
     auto rep = output<double>(n, 2 * d);
-    cl::representation(a.view, b.view, mask.view, rep.view);
+    cl::representation(be, a.view, b.view, mask.view, rep.view);
     const auto rv = download(rep.view);
     const auto mv = download(mask.view);
     for (index_t i = 0; i < n; ++i)
@@ -184,13 +184,13 @@ void host_tests(const B& be) {
     auto mask = output<double>(5, 4), g1 = output<double>(5, 4), g2 = output<double>(5, 4);
     cl::complement_options o;
     o.count = 0;
-    cl::highlighted_dimensions(a.view, b.view, o, mask.view);
+    cl::highlighted_dimensions(be, a.view, b.view, o, mask.view);
     const auto r = cl::complementary_loss_and_gradient(be, a.view, b.view, mask.view, g1.view, g2.view, o);
     CHECK(r.complementary == Approx(r.plain));
     o.count = 4;
-    CHECK_THROWS_AS(cl::highlighted_dimensions(a.view, b.view, o, mask.view), posttrain::value_error);
+    CHECK_THROWS_AS(cl::highlighted_dimensions(be, a.view, b.view, o, mask.view), posttrain::value_error);
     o.count = -1, o.ratio = 1.0;
-    CHECK_THROWS_AS(cl::highlighted_dimensions(a.view, b.view, o, mask.view), posttrain::value_error);
+    CHECK_THROWS_AS(cl::highlighted_dimensions(be, a.view, b.view, o, mask.view), posttrain::value_error);
     // Zero rows: normalised to zero (ε = 1e-12 as F.normalize); the loss is finite and as the
     // direct computation; the gradient of a zero row is g/ε, finite.
     auto zero = z1;
@@ -222,7 +222,7 @@ void host_tests(const B& be) {
   SECTION("diagnostics: per-dimension contributions, the share of dimensions, effective rank") {
     const auto z1 = ref::random_matrix(20, 6, 16), z2 = ref::random_matrix(20, 6, 17);
     auto a = upload<double>(z1), b = upload<double>(z2);
-    const auto c = cl::dimension_contributions(a.view, b.view);
+    const auto c = cl::dimension_contributions(be, a.view, b.view);
     double mean_cos = 0, sum = 0;
     for (index_t i = 0; i < 20; ++i) mean_cos += ref::dot(ref::normalised(z1, i), ref::normalised(z2, i)) / 20;
     for (double x : c) sum += x;

@@ -3,13 +3,13 @@
 // "highlighted" dimensions; removing them from the second view makes the model learn from the
 // others.
 //
-//   highlighted_dimensions(z1, z2, options, mask)   mask[i, d] = 1 for the top-k dimensions of
-//                                                   pair i: by contribution ẑ1_id·ẑ2_id (default)
-//                                                   or by anchor magnitude |ẑ1_id|
-//   complementary_embedding(z2, mask, out)          z2c = z2 ⊙ (1 − mask)
-//   complementary_loss_and_gradient(...)            L = L(z1, z2) + λ·L(z1, z2c), the mask a
-//                                                   constant for the gradient
-//   representation(z1, z2, mask, out)               [z1 ‖ z2c], the downstream representation
+//   highlighted_dimensions(be, z1, z2, options, mask)  mask[i, d] = 1 for the top-k dimensions
+//                                          of pair i: by contribution ẑ1_id·ẑ2_id (default) or
+//                                          by anchor magnitude |ẑ1_id|
+//   complementary_embedding(be, z2, mask, out)       z2c = z2 ⊙ (1 − mask)
+//   complementary_loss_and_gradient(be, ...)         L = L(z1, z2) + λ·L(z1, z2c), the mask a
+//                                                    constant for the gradient
+//   representation(be, z1, z2, mask, out)            [z1 ‖ z2c], the downstream representation
 //
 // Mask scope: `per_sample` (default) masks each candidate z2_j with its own pair's mask, so z2c
 // is one matrix; `anchor_row` masks every candidate with the anchor's mask: the similarity of
@@ -63,9 +63,9 @@ inline index_t highlighted_count(const complement_options& opt, index_t d, std::
 
 /// mask [N, d] (any integer or floating type, written 0/1): the k dimensions of each pair with
 /// the largest contribution ẑ1_id·ẑ2_id (or |ẑ1_id|), ties to the lower dimension.
-template <tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor M>
-  requires Z1::space::host_accessible && Z2::space::host_accessible && M::space::host_accessible
-void highlighted_dimensions(const Z1& z1, const Z2& z2, const complement_options& options, const M& mask) {
+template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor M>
+  requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<M, Be>
+void highlighted_dimensions(const Be&, const Z1& z1, const Z2& z2, const complement_options& options, const M& mask) {
   detail::check_views("highlighted_dimensions", z1, z2, options.base);
   posttrain::detail::check_same_shape("contrastive::highlighted_dimensions", "z1", z1, "mask", mask);
   const index_t n = z1.extent(0), d = z1.extent(1);
@@ -89,9 +89,9 @@ void highlighted_dimensions(const Z1& z1, const Z2& z2, const complement_options
 }
 
 /// z2c = z2 ⊙ (1 − mask), out of z2's shape.
-template <tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
-  requires Z2::space::host_accessible && M::space::host_accessible && O::space::host_accessible
-void complementary_embedding(const Z2& z2, const M& mask, const O& out) {
+template <host_backend Be, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
+  requires accessible_by<Z2, Be> && accessible_by<M, Be> && accessible_by<O, Be>
+void complementary_embedding(const Be&, const Z2& z2, const M& mask, const O& out) {
   posttrain::detail::check_same_shape("contrastive::complementary_embedding", "z2", z2, "mask", mask);
   posttrain::detail::check_same_shape("contrastive::complementary_embedding", "z2", z2, "out", out);
   for (index_t i = 0; i < z2.extent(0); ++i)
@@ -99,10 +99,9 @@ void complementary_embedding(const Z2& z2, const M& mask, const O& out) {
 }
 
 /// [z1 ‖ z2c] into out [N, 2d].
-template <tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
-  requires Z1::space::host_accessible && Z2::space::host_accessible && M::space::host_accessible &&
-           O::space::host_accessible
-void representation(const Z1& z1, const Z2& z2, const M& mask, const O& out) {
+template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
+  requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<M, Be> && accessible_by<O, Be>
+void representation(const Be& be, const Z1& z1, const Z2& z2, const M& mask, const O& out) {
   posttrain::detail::check_same_shape("contrastive::representation", "z1", z1, "z2", z2);
   const index_t n = z1.extent(0), d = z1.extent(1);
   if (out.extent(0) != n || out.extent(1) != 2 * d)
@@ -111,7 +110,7 @@ void representation(const Z1& z1, const Z2& z2, const M& mask, const O& out) {
   const auto o = posttrain::detail::to_view(out);
   for (index_t i = 0; i < n; ++i)
     for (index_t j = 0; j < d; ++j) o(i, j) = z1(i, j);
-  complementary_embedding(z2, mask, o.cols(d, d));
+  complementary_embedding(be, z2, mask, o.cols(d, d));
 }
 
 namespace detail {

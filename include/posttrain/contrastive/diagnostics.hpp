@@ -2,7 +2,7 @@
 // The measurements GraphCoCo's argument rests on: how the positive similarity ẑ1_i·ẑ2_i splits
 // over the embedding dimensions, and how many dimensions the embeddings really use.
 //
-//   dimension_contributions(z1, z2)     c_d = (1/N) Σ_i ẑ1_id ẑ2_id, [d]; Σ_d c_d is the mean
+//   dimension_contributions(be, z1, z2) c_d = (1/N) Σ_i ẑ1_id ẑ2_id, [d]; Σ_d c_d is the mean
 //                                       positive cosine
 //   dimensions_for_share(c, share)      the fewest dimensions (largest c_d first) whose
 //                                       contributions reach `share` of Σ_d c_d
@@ -20,9 +20,9 @@
 
 namespace posttrain::contrastive {
 
-template <tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
-  requires Z1::space::host_accessible && Z2::space::host_accessible
-std::vector<double> dimension_contributions(const Z1& z1, const Z2& z2) {
+template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
+  requires accessible_by<Z1, Be> && accessible_by<Z2, Be>
+std::vector<double> dimension_contributions(const Be&, const Z1& z1, const Z2& z2) {
   detail::check_views("dimension_contributions", z1, z2, {});
   const index_t n = z1.extent(0), d = z1.extent(1);
   std::vector<double> u, v, nu, nv, c(static_cast<std::size_t>(d), 0.0);
