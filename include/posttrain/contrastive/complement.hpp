@@ -125,7 +125,7 @@ double anchor_masked_loss(const Be& be, const std::vector<T>& u, const std::vect
   const bool graphcl = opt.kind == objective::graphcl;
   const T inv_tau = static_cast<T>(1 / opt.temperature), eps = static_cast<T>(1e-12);
   const T per_anchor = static_cast<T>(weight / double(n));  // the loss is the mean over anchors
-  const index_t tile = opt.tile_rows > 0 ? opt.tile_rows : std::clamp<index_t>((index_t{1} << 18) / n, 8, 256);
+  const index_t tile = opt.tile_rows > 0 ? opt.tile_rows : std::clamp<index_t>((index_t{1} << 23) / n, 16, 256);
   std::vector<T> z2sq(z2.size());
   for (std::size_t k = 0; k < z2.size(); ++k) z2sq[k] = z2[k] * z2[k];
   const tensor_view<const T, 2> z2v(z2.data(), n, d), z2sqv(z2sq.data(), n, d);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../core.hpp"
+#include "../core/detail/fast_exp.hpp"
 
 namespace posttrain::contrastive {
 
@@ -36,7 +37,7 @@ struct loss_options {
   double temperature = 0.2;
   /// infonce only: the mean of the two directions (anchors from z1, then from z2).
   bool symmetric = false;
-  /// Anchor rows per tile; 0 picks about 2 MiB of similarities per tile.
+  /// Anchor rows per tile; 0 picks 256 (fewer when a tile of similarities would pass 64 MiB).
   index_t tile_rows = 0;
 };
 
@@ -87,6 +88,33 @@ void normalise_backward(const std::vector<T>& zhat, const std::vector<T>& norms,
   }
 }
 
+/// Replaces row[0..C) by e^{row_j − m} (0 at the excluded column x, when x ≥ 0) and returns
+/// (m, Σ_j e^{row_j − m}), m the largest non-excluded value. Branch-free loops with eight
+/// partial results, so they vectorise; float takes exp_nonpositive.
+template <class T>
+std::pair<T, T> softmax_numerators(T* row, index_t C, index_t x) {
+  if (x >= 0) row[x] = -std::numeric_limits<T>::infinity();
+  T part[8];
+  for (auto& v : part) v = -std::numeric_limits<T>::infinity();
+  index_t j = 0;
+  for (; j + 8 <= C; j += 8)
+    for (int k = 0; k < 8; ++k) part[k] = std::max(part[k], row[j + k]);
+  for (; j < C; ++j) part[0] = std::max(part[0], row[j]);
+  T m = part[0];
+  for (int k = 1; k < 8; ++k) m = std::max(m, part[k]);
+  for (j = 0; j < C; ++j) {
+    if constexpr (std::is_same_v<T, float>) row[j] = posttrain::detail::exp_nonpositive(row[j] - m);
+    else row[j] = std::exp(row[j] - m);
+  }
+  if (x >= 0) row[x] = T(0);
+  for (auto& v : part) v = T(0);
+  for (j = 0; j + 8 <= C; j += 8)
+    for (int k = 0; k < 8; ++k) part[k] += row[j + k];
+  for (; j < C; ++j) part[0] += row[j];
+  const T sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  return {m, sum};
+}
+
 /// One row-softmax contrast: anchors a [R, d] against candidates b [C, d] (dense, T), logits
 /// s_ij = a_i·b_j / τ, positive column pos(i), an excluded column excl(i) (−1: none) left out of
 /// the denominator. Adds weight · Σ_i ℓ_i to the returned loss and, when ga is given,
@@ -94,46 +122,54 @@ void normalise_backward(const std::vector<T>& zhat, const std::vector<T>& norms,
 template <host_backend Be, class T, class Pos, class Excl>
 double contrast_rows(const Be& be, const T* a, index_t R, const T* b, index_t C, index_t d, double tau, Pos pos,
                      Excl excl, double weight, T* ga, T* gb, index_t tile_rows) {
-  const index_t tile = tile_rows > 0 ? tile_rows : std::clamp<index_t>((index_t{1} << 19) / std::max<index_t>(C, 1), 8, 256);
+  // 256 rows per tile (large GEMM calls amortise the packing of b), fewer when a tile would
+  // pass 64 MiB of floats.
+  const index_t tile = tile_rows > 0 ? tile_rows : std::clamp<index_t>((index_t{1} << 24) / std::max<index_t>(C, 1), 16, 256);
   const T inv_tau = static_cast<T>(1 / tau);
   double loss = 0;
   std::mutex merge;
   const tensor_view<const T, 2> bv(b, C, d);
   posttrain::detail::host::for_rows(be, R, [&](index_t r0, index_t r1) {
-    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * C));
+    const index_t cap = std::min(tile, r1 - r0);
+    std::vector<T> s(static_cast<std::size_t>(cap * C)), scale(static_cast<std::size_t>(cap));
     std::vector<T> gb_local(ga ? static_cast<std::size_t>(C * d) : 0, T(0));
+    std::vector<T> small(ga ? static_cast<std::size_t>(cap * d) : 0);  // E b, then the scaled anchors
     double loss_local = 0;
+    const T w = static_cast<T>(weight);
     for (index_t t0 = r0; t0 < r1; t0 += tile) {
       const index_t rows = std::min(tile, r1 - t0);
       const tensor_view<const T, 2> at(a + t0 * d, rows, d);
       const tensor_view<T, 2> st(s.data(), rows, C);
       ops::gemm(be, at, bv, st, {.alpha = inv_tau, .transpose_b = true});
       for (index_t r = 0; r < rows; ++r) {
-        const index_t i = t0 + r, p = pos(i), x = excl(i);
+        const index_t i = t0 + r;
         T* row = s.data() + r * C;
-        const T positive = row[p];
-        T m = -std::numeric_limits<T>::infinity();
-        for (index_t j = 0; j < C; ++j)
-          if (j != x) m = std::max(m, row[j]);
-        T sum = 0;
-        for (index_t j = 0; j < C; ++j) {
-          const T e = j == x ? T(0) : std::exp(row[j] - m);
-          row[j] = e;
-          sum += e;
-        }
+        const T positive = row[pos(i)];
+        const auto [m, sum] = softmax_numerators(row, C, excl(i));
         loss_local += double(m) + std::log(double(sum)) - double(positive);
-        if (ga) {
-          const T scale = static_cast<T>(weight) / sum;
-          for (index_t j = 0; j < C; ++j) row[j] *= scale;
-          row[p] -= static_cast<T>(weight);
-        }
+        scale[std::size_t(r)] = w / sum;
       }
-      if (ga) {
-        // dL/da = G b / τ, dL/db += Gᵀ a / τ.
-        ops::gemm(be, tensor_view<const T, 2>(st), bv, tensor_view<T, 2>(ga + t0 * d, rows, d),
-                  {.alpha = inv_tau, .beta = T(1)});
-        ops::gemm(be, tensor_view<const T, 2>(st), at, tensor_view<T, 2>(gb_local.data(), C, d),
-                  {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
+      if (!ga) continue;
+      // With E the tile of numerators and σ_i = w / Σ_j E_ij, dL/ds = diag(σ) E − w·[j = pos(i)],
+      // so (never scaling the wide tile itself):
+      //   dL/da_i = (σ_i (E b)_i − w b_pos(i)) / τ,   dL/db += (Eᵀ (σ ⊙ a) − w·a_i at pos(i)) / τ.
+      const tensor_view<T, 2> sm(small.data(), rows, d);
+      ops::gemm(be, tensor_view<const T, 2>(st), bv, sm);
+      for (index_t r = 0; r < rows; ++r) {
+        const index_t i = t0 + r;
+        const T* eb = small.data() + r * d;
+        const T* bp = b + pos(i) * d;
+        T* out = ga + i * d;
+        for (index_t k = 0; k < d; ++k) out[k] += (scale[std::size_t(r)] * eb[k] - w * bp[k]) * inv_tau;
+      }
+      for (index_t r = 0; r < rows; ++r)
+        for (index_t k = 0; k < d; ++k) small[std::size_t(r * d + k)] = scale[std::size_t(r)] * a[(t0 + r) * d + k];
+      ops::gemm(be, tensor_view<const T, 2>(st), tensor_view<const T, 2>(sm), tensor_view<T, 2>(gb_local.data(), C, d),
+                {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
+      for (index_t r = 0; r < rows; ++r) {
+        T* out = gb_local.data() + pos(t0 + r) * d;
+        const T* ai = a + (t0 + r) * d;
+        for (index_t k = 0; k < d; ++k) out[k] -= w * ai[k] * inv_tau;
       }
     }
     std::lock_guard lock(merge);

@@ -33,11 +33,22 @@ struct eigen_backend {
         cm.noalias() += alpha * am * bm;
       }
     };
-    if (a.stride(1) == 1 && b.stride(1) == 1 && c.stride(1) == 1) {
-      using stride = Eigen::OuterStride<>;
-      run(Eigen::Map<const matrix, Eigen::Unaligned, stride>(a.data(), a.extent(0), a.extent(1), stride(a.stride(0))),
-          Eigen::Map<const matrix, Eigen::Unaligned, stride>(b.data(), b.extent(0), b.extent(1), stride(b.stride(0))),
-          Eigen::Map<matrix, Eigen::Unaligned, stride>(c.data(), c.extent(0), c.extent(1), stride(c.stride(0))));
+    // Eigen's packed GEMM reads a map with a unit inner stride at full speed, row- or
+    // column-major (a transposed view is a column-major map); anything else takes the slower
+    // fully strided path.
+    const auto unit = [](const auto& v) { return v.stride(1) == 1 || v.stride(0) == 1; };
+    if (c.stride(1) == 1 && unit(a) && unit(b)) {
+      using outer = Eigen::OuterStride<>;
+      using column_major = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+      const auto with_map = [&](tensor_view<const T, 2> v, auto&& f) {
+        if (v.stride(1) == 1)
+          f(Eigen::Map<const matrix, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1), outer(v.stride(0))));
+        else
+          f(Eigen::Map<const column_major, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1),
+                                                                     outer(v.stride(1))));
+      };
+      Eigen::Map<matrix, Eigen::Unaligned, outer> cm(c.data(), c.extent(0), c.extent(1), outer(c.stride(0)));
+      with_map(a, [&](auto am) { with_map(b, [&](auto bm) { run(am, bm, cm); }); });
     } else {
       using stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
       auto map = [](auto v) {

@@ -1,0 +1,33 @@
+#pragma once
+// exp for float that loops vectorise: Cody–Waite range reduction x = n·ln2 + r, a degree-6
+// polynomial for e^r on |r| ≤ ln2/2 (the Cephes expf coefficients) and 2^n built in the
+// exponent bits. About 1 ulp from std::exp on [−87.3, 0]; inputs below −87.3 give e^−87.3
+// (≈ 1e−38) rather than a denormal or 0 — callers that need an exact 0 (a masked-out entry)
+// write it themselves. For x ≤ 0 only (softmax numerators after the maximum is subtracted).
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+#include "../config.hpp"
+
+namespace posttrain::detail {
+
+POSTTRAIN_HOST_DEVICE inline float exp_nonpositive(float x) {
+  x = x < -87.3365447f ? -87.3365447f : x;
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  const float r2 = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r2 + r + 1.0f;
+  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23;
+  return p * std::bit_cast<float>(bits);
+}
+
+}  // namespace posttrain::detail
