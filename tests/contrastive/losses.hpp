@@ -219,6 +219,29 @@ void host_tests(const B& be) {
                     posttrain::value_error);
   }
 
+  SECTION("the documented use") {
+    const auto r1 = ref::random_matrix(8, 6, 21), r2 = ref::random_matrix(8, 6, 22);
+    auto a = upload<float>(r1), b = upload<float>(r2);
+    auto ga = output<float>(8, 6), gb = output<float>(8, 6);
+    auto m = output<std::uint8_t>(8, 6);
+    const auto z1 = a.view, z2 = b.view, grad1 = ga.view, grad2 = gb.view;
+    const auto mask = m.view;
+    // example-begin contrastive_use
+    cl::loss_options plain;  // InfoNCE as PyGCL, τ = 0.2
+    const double l = cl::loss_and_gradient(be, z1, z2, grad1, grad2, plain);
+
+    cl::complement_options co;  // GraphCoCo: L(z1, z2) + λ·L(z1, z2c)
+    co.base.kind = cl::objective::graphcl;
+    co.ratio = 0.1;   // k = ⌈0.1·d⌉ highlighted dimensions per pair
+    co.weight = 1.0;  // λ
+    cl::highlighted_dimensions(be, z1, z2, co, mask);
+    const cl::complement_loss c = cl::complementary_loss_and_gradient(be, z1, z2, mask, grad1, grad2, co);
+    // c.total = c.plain + λ·c.complementary; grad1, grad2 hold dL/dz1, dL/dz2
+    // example-end contrastive_use
+    CHECK(l == Approx(ref::contrastive_loss(as<float>(r1), as<float>(r2), 1, 0.2, false)).epsilon(1e-5));
+    CHECK(c.total == Approx(c.plain + c.complementary).epsilon(1e-6));
+  }
+
   SECTION("diagnostics: per-dimension contributions, the share of dimensions, effective rank") {
     const auto z1 = ref::random_matrix(20, 6, 16), z2 = ref::random_matrix(20, 6, 17);
     auto a = upload<double>(z1), b = upload<double>(z2);

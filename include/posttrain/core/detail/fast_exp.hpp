@@ -1,13 +1,13 @@
 #pragma once
-// exp for float that loops vectorise: Cody–Waite range reduction x = n·ln2 + r, a degree-6
+// A branch-free exp for float (cheaper than std::exp; loops may vectorise it): Cody–Waite range reduction x = n·ln2 + r, a degree-6
 // polynomial for e^r on |r| ≤ ln2/2 (the Cephes expf coefficients) and 2^n built in the
 // exponent bits. About 1 ulp from std::exp on [−87.3, 0]; inputs below −87.3 give e^−87.3
 // (≈ 1e−38) rather than a denormal or 0 — callers that need an exact 0 (a masked-out entry)
 // write it themselves. For x ≤ 0 only (softmax numerators after the maximum is subtracted).
 
-#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "../config.hpp"
 
@@ -26,8 +26,11 @@ POSTTRAIN_HOST_DEVICE inline float exp_nonpositive(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r2 + r + 1.0f;
-  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23;
-  return p * std::bit_cast<float>(bits);
+  // 2^n in the exponent bits.
+  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
 }
 
 }  // namespace posttrain::detail
