@@ -1,7 +1,7 @@
 #pragma once
-// A branch-free exp for float (cheaper than std::exp; loops may vectorise it): Cody–Waite range reduction x = n·ln2 + r, a degree-6
-// polynomial for e^r on |r| ≤ ln2/2 (the Cephes expf coefficients) and 2^n built in the
-// exponent bits. About 1 ulp from std::exp on [−87.3, 0]; inputs below −87.3 give e^−87.3
+// A branch-free exp for float, cheaper than std::exp: Cody–Waite range reduction
+// x = n·ln2 + r, a degree-6 polynomial for e^r on |r| ≤ ln2/2 (the Cephes expf coefficients)
+// and 2^n built in the exponent bits. Within 2 ulp of std::exp on [−87.3, 0] (tested); inputs below −87.3 give e^−87.3
 // (≈ 1e−38) rather than a denormal or 0 — callers that need an exact 0 (a masked-out entry)
 // write it themselves. For x ≤ 0 only (softmax numerators after the maximum is subtracted).
 
