@@ -20,6 +20,8 @@
 #include <posttrain/collapse.hpp>
 #include <posttrain/io/npy.hpp>
 
+#include "memory.hpp"
+
 namespace {
 
 namespace nc = posttrain::collapse;
@@ -32,17 +34,8 @@ struct dataset {
   std::vector<double> w, b;
 };
 
-/// A line of /proc/self/status (VmRSS: resident now, VmHWM: the peak), in MiB.
-double status_mib(const std::string& key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
-  return 0;
-}
-
-/// Resets the peak to the current resident size (Linux: clear_refs 5).
-void reset_peak() { std::ofstream("/proc/self/clear_refs") << "5"; }
+using bench::reset_peak;
+using bench::status_mib;
 
 template <class T>
 std::vector<T> load(const std::string& path, index_t& rows, index_t& cols) {

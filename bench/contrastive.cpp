@@ -17,6 +17,8 @@
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/contrastive.hpp>
 
+#include "memory.hpp"
+
 namespace {
 
 namespace cl = posttrain::contrastive;
@@ -70,20 +72,15 @@ void BM_loss_and_gradient(benchmark::State& state, cl::objective kind, bool symm
   state.counters["ratio_to_gemms"] = seconds / double(state.iterations()) / gemms_s;
 }
 
-double status_mib(const std::string& key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
-  return 0;
-}
+using bench::reset_peak;
+using bench::status_mib;
 
 void BM_large_batch(benchmark::State& state) {
   const index_t n = state.range(0), d = state.range(1);
   const posttrain::eigen_backend be;
   const auto z1 = random_embeddings(n, d, 5), z2 = random_embeddings(n, d, 6);
   std::vector<float> g1(z1.size()), g2(z2.size());
-  std::ofstream("/proc/self/clear_refs") << "5";
+  reset_peak();
   const double before = status_mib("VmRSS");
   double loss = 0;
   for (auto _ : state)

@@ -25,8 +25,11 @@
 #include <posttrain/contrastive.hpp>
 
 #include "../common/fashion_mnist.hpp"
+#include "../common/options.hpp"
 
 namespace {
+
+using examples::option;
 
 using posttrain::index_t;
 using matrix_view = posttrain::tensor_view<float, 2>;
@@ -219,20 +222,10 @@ result train(const posttrain::eigen_backend& be, const examples::split& tr, cons
   return r;
 }
 
-std::string option(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return argv[i + 1];
-  return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help") {
-      std::puts("usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]");
-      return 0;
-    }
+  if (examples::help_requested(argc, argv, "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]")) return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
   const index_t train_n = std::stol(option(argc, argv, "train", "20000"));
   const int epochs = std::stoi(option(argc, argv, "epochs", "5"));

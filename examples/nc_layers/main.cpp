@@ -26,8 +26,11 @@
 #include <posttrain/collapse.hpp>
 
 #include "../common/fashion_mnist.hpp"
+#include "../common/options.hpp"
 
 namespace {
+
+using examples::option;
 
 using examples::read_split;
 using examples::split;
@@ -143,20 +146,10 @@ std::vector<std::vector<float>> features(const posttrain::eigen_backend& be, con
   return out;
 }
 
-std::string option(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return argv[i + 1];
-  return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help") {
-      std::puts("usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]");
-      return 0;
-    }
+  if (examples::help_requested(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]")) return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
   const index_t train_n = std::stol(option(argc, argv, "train", "60000"));
   const int epochs = std::stoi(option(argc, argv, "epochs", "5"));
