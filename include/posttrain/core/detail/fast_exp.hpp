@@ -15,8 +15,14 @@ namespace posttrain::detail {
 
 POSTTRAIN_HOST_DEVICE inline float exp_nonpositive(float x) {
   x = x < -87.3365447f ? -87.3365447f : x;
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  float r = x - n * 0.693359375f;
+  // n = round(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits hold n. No float-to-int
+  // conversion, so GCC vectorises loops of this under its default -ftrapping-math.
+  const float shifted = x * 1.44269504088896341f + 12582912.0f;
+  const float n = shifted - 12582912.0f;
+  std::int32_t ni;
+  std::memcpy(&ni, &shifted, sizeof ni);
+  ni -= 0x4B400000;
+  float r = x - n * 0.693359375f;  // Cody–Waite: ln 2 = 0.693359375 − 2.12194440e-4
   r = r + n * 2.12194440e-4f;
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
@@ -27,7 +33,7 @@ POSTTRAIN_HOST_DEVICE inline float exp_nonpositive(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r2 + r + 1.0f;
   // 2^n in the exponent bits.
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  const std::int32_t bits = (ni + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
