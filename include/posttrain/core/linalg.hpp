@@ -1,7 +1,7 @@
 #pragma once
 // Small dense linear algebra on the host, in double: the symmetric eigen-decomposition that the
 // pseudo-inverses of the collapse metrics (and effective ranks) are built on. Standard library
-// only; meant for matrices of a few hundred rows (the K×K or d×d side that is the small one).
+// only; for the K×K or d×d side that is the small one (up to a few thousand rows).
 
 #include <algorithm>
 #include <cmath>
@@ -25,71 +25,170 @@ struct symmetric_eigen_result {
 };
 
 /// Eigen-decomposition of the symmetric m×m matrix a (row-major; its lower triangle is
-/// mirrored from the upper one, so a nearly symmetric input is read as symmetric). Cyclic
-/// Jacobi rotations (Rutishauser's update): accurate to rounding even for the tiny eigenvalues
-/// a pseudo-inverse must reject, O(m³) per sweep, about 6–10 sweeps. Non-finite input is a
-/// value_error.
+/// mirrored from the upper one, so a nearly symmetric input is read as symmetric).
+/// Householder reduction to tridiagonal form, then the implicit QL algorithm with Wilkinson
+/// shifts (tred2 and tql2 of EISPACK, as in JAMA): about 9m³ flops, a second for m = 1000.
+/// Eigenvalues are accurate to ε·‖a‖ (enough to tell the null space of a pseudo-inverse from
+/// its range). Non-finite input is a value_error.
 inline symmetric_eigen_result symmetric_eigen(std::span<const double> a, index_t m) {
   if (m < 0 || a.size() != static_cast<std::size_t>(m * m))
     throw shape_error(detail::message("posttrain::linalg::symmetric_eigen: the matrix has ", a.size(),
                                       " elements, not m·m for m = ", m));
-  const auto at = [m](index_t i, index_t j) { return static_cast<std::size_t>(i * m + j); };
-  std::vector<double> s(a.begin(), a.end());
-  double norm2 = 0;
-  for (index_t i = 0; i < m; ++i)
-    for (index_t j = i; j < m; ++j) {
-      const double v = s[at(i, j)];
-      if (!std::isfinite(v))
-        throw value_error(detail::message("posttrain::linalg::symmetric_eigen: element (", i, ",", j, ") is ", v));
-      s[at(j, i)] = v;
-      norm2 += (i == j ? 1.0 : 2.0) * v * v;
+  const std::size_t n = static_cast<std::size_t>(m);
+  // V, row-major: V[i][j] = v[i * n + j].
+  std::vector<double> v(n * n), d(n), e(n);
+  const auto V = [&](std::size_t i, std::size_t j) -> double& { return v[i * n + j]; };
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i; j < n; ++j) {
+      const double x = a[i * n + j];
+      if (!std::isfinite(x))
+        throw value_error(detail::message("posttrain::linalg::symmetric_eigen: element (", i, ",", j, ") is ", x));
+      V(i, j) = V(j, i) = x;
     }
   symmetric_eigen_result r;
   r.size = m;
-  r.vectors.assign(static_cast<std::size_t>(m * m), 0.0);
-  for (index_t i = 0; i < m; ++i) r.vectors[at(i, i)] = 1.0;
+  if (n == 0) return r;
 
-  const double eps = std::numeric_limits<double>::epsilon();
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (index_t p = 0; p < m; ++p)
-      for (index_t q = p + 1; q < m; ++q) off += s[at(p, q)] * s[at(p, q)];
-    if (off <= 0.01 * eps * eps * norm2 || off == 0) break;
-    for (index_t p = 0; p < m; ++p)
-      for (index_t q = p + 1; q < m; ++q) {
-        const double apq = s[at(p, q)];
-        if (apq == 0) continue;
-        const double theta = (s[at(q, q)] - s[at(p, p)]) / (2 * apq);
-        // t = tan of the rotation angle, the smaller root of t² + 2θt − 1 = 0.
-        const double t = std::abs(theta) > 1e150 ? 0.5 / theta
-                                                 : std::copysign(1.0, theta) / (std::abs(theta) + std::hypot(theta, 1.0));
-        const double c = 1 / std::sqrt(t * t + 1), sn = t * c, tau = sn / (1 + c);
-        s[at(p, p)] -= t * apq;
-        s[at(q, q)] += t * apq;
-        s[at(p, q)] = s[at(q, p)] = 0;
-        for (index_t k = 0; k < m; ++k) {
-          if (k != p && k != q) {
-            const double g = s[at(k, p)], h = s[at(k, q)];
-            s[at(k, p)] = s[at(p, k)] = g - sn * (h + g * tau);
-            s[at(k, q)] = s[at(q, k)] = h + sn * (g - h * tau);
-          }
-          const double g = r.vectors[at(k, p)], h = r.vectors[at(k, q)];
-          r.vectors[at(k, p)] = g - sn * (h + g * tau);
-          r.vectors[at(k, q)] = h + sn * (g - h * tau);
-        }
+  // tred2: Householder reduction to tridiagonal form (d diagonal, e sub-diagonal), V the
+  // accumulated orthogonal transformation.
+  for (std::size_t j = 0; j < n; ++j) d[j] = V(n - 1, j);
+  for (std::size_t i = n - 1; i > 0; --i) {
+    double scale = 0, h = 0;
+    for (std::size_t k = 0; k < i; ++k) scale += std::abs(d[k]);
+    if (scale == 0) {
+      e[i] = d[i - 1];
+      for (std::size_t j = 0; j < i; ++j) {
+        d[j] = V(i - 1, j);
+        V(i, j) = 0;
+        V(j, i) = 0;
       }
+    } else {
+      for (std::size_t k = 0; k < i; ++k) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      double f = d[i - 1], g = std::sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (std::size_t j = 0; j < i; ++j) e[j] = 0;
+      for (std::size_t j = 0; j < i; ++j) {
+        f = d[j];
+        V(j, i) = f;
+        g = e[j] + V(j, j) * f;
+        for (std::size_t k = j + 1; k <= i - 1; ++k) {
+          g += V(k, j) * d[k];
+          e[k] += V(k, j) * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (std::size_t j = 0; j < i; ++j) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const double hh = f / (h + h);
+      for (std::size_t j = 0; j < i; ++j) e[j] -= hh * d[j];
+      for (std::size_t j = 0; j < i; ++j) {
+        f = d[j];
+        g = e[j];
+        for (std::size_t k = j; k <= i - 1; ++k) V(k, j) -= f * e[k] + g * d[k];
+        d[j] = V(i - 1, j);
+        V(i, j) = 0;
+      }
+    }
+    d[i] = h;
   }
-  // Sort descending, carrying the vectors along.
-  std::vector<index_t> order(static_cast<std::size_t>(m));
-  std::iota(order.begin(), order.end(), index_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](index_t x, index_t y) { return s[at(x, x)] > s[at(y, y)]; });
-  r.values.resize(static_cast<std::size_t>(m));
-  std::vector<double> sorted(r.vectors.size());
-  for (index_t k = 0; k < m; ++k) {
-    r.values[static_cast<std::size_t>(k)] = s[at(order[static_cast<std::size_t>(k)], order[static_cast<std::size_t>(k)])];
-    for (index_t i = 0; i < m; ++i) sorted[at(i, k)] = r.vectors[at(i, order[static_cast<std::size_t>(k)])];
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    V(n - 1, i) = V(i, i);
+    V(i, i) = 1;
+    const double h = d[i + 1];
+    if (h != 0) {
+      for (std::size_t k = 0; k <= i; ++k) d[k] = V(k, i + 1) / h;
+      for (std::size_t j = 0; j <= i; ++j) {
+        double g = 0;
+        for (std::size_t k = 0; k <= i; ++k) g += V(k, i + 1) * V(k, j);
+        for (std::size_t k = 0; k <= i; ++k) V(k, j) -= g * d[k];
+      }
+    }
+    for (std::size_t k = 0; k <= i; ++k) V(k, i + 1) = 0;
   }
-  r.vectors = std::move(sorted);
+  for (std::size_t j = 0; j < n; ++j) {
+    d[j] = V(n - 1, j);
+    V(n - 1, j) = 0;
+  }
+  V(n - 1, n - 1) = 1;
+  e[0] = 0;
+
+  // tql2 on the transpose (rows of w are the eigenvectors), so the rotations touch two
+  // contiguous rows rather than two strided columns.
+  std::vector<double> w(n * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) w[j * n + i] = V(i, j);
+  for (std::size_t i = 1; i < n; ++i) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  double f = 0, tst1 = 0;
+  const double eps = std::numeric_limits<double>::epsilon();
+  for (std::size_t l = 0; l < n; ++l) {
+    tst1 = std::max(tst1, std::abs(d[l]) + std::abs(e[l]));
+    std::size_t mm = l;
+    while (mm < n && std::abs(e[mm]) > eps * tst1) ++mm;
+    if (mm > l) {
+      for (int iteration = 0; iteration < 300; ++iteration) {
+        double g = d[l];
+        double p = (d[l + 1] - g) / (2 * e[l]);
+        double r = std::hypot(p, 1.0);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const double dl1 = d[l + 1];
+        double h = g - d[l];
+        for (std::size_t i = l + 2; i < n; ++i) d[i] -= h;
+        f += h;
+        p = d[mm];
+        double c = 1, c2 = 1, c3 = 1, s = 0, s2 = 0;
+        const double el1 = e[l + 1];
+        for (std::size_t i = mm; i-- > l;) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = std::hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          double* wi = w.data() + i * n;
+          double* wi1 = wi + n;
+          for (std::size_t k = 0; k < n; ++k) {
+            const double t = wi1[k];
+            wi1[k] = s * wi[k] + c * t;
+            wi[k] = c * wi[k] - s * t;
+          }
+        }
+        p = -s * s2 * c3 * el1 * e[l] / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+        if (!(std::abs(e[l]) > eps * tst1)) break;
+      }
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+
+  // Descending order; column k of `vectors` is row order[k] of w.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return d[x] > d[y]; });
+  r.values.resize(n);
+  r.vectors.resize(n * n);
+  for (std::size_t k = 0; k < n; ++k) {
+    r.values[k] = d[order[k]];
+    for (std::size_t i = 0; i < n; ++i) r.vectors[i * n + k] = w[order[k] * n + i];
+  }
   return r;
 }
 
