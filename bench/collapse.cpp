@@ -68,7 +68,8 @@ const dataset& data() {
     for (index_t i = 0; i < s.n; ++i) {
       const index_t c = i % s.k;
       s.y[std::size_t(i)] = c;
-      for (index_t j = 0; j < s.d; ++j) s.h[std::size_t(i * s.d + j)] = centres[std::size_t(c * s.d + j)] + 2 * normal(gen);
+      for (index_t j = 0; j < s.d; ++j)
+        s.h[std::size_t(i * s.d + j)] = centres[std::size_t(c * s.d + j)] + 2 * normal(gen);
     }
     s.w.resize(centres.size());
     for (std::size_t k = 0; k < centres.size(); ++k) s.w[k] = centres[k];
@@ -92,8 +93,7 @@ void BM_nc_metrics(benchmark::State& state) {
   state.counters["extra_peak_MiB"] = status_mib("VmHWM") - before;
   // What O(K·d + batch·d) predicts: the statistics (a few K×d doubles) and one batch's products.
   const nc::nc_options defaults;
-  state.counters["Kd_plus_batch_d_MiB"] =
-      double(s.k * s.d * 8 + defaults.batch_rows * s.d * 4) / (1 << 20);
+  state.counters["Kd_plus_batch_d_MiB"] = double(s.k * s.d * 8 + defaults.batch_rows * s.d * 4) / (1 << 20);
   state.counters["input_MiB"] = double(s.h.size() * sizeof(float)) / (1 << 20);
   state.counters["nc1"] = r.nc1;
   static bool printed = false;
@@ -113,9 +113,8 @@ void BM_projection_gemm(benchmark::State& state) {
                            posttrain::tensor_view<float, 2>(out.data(), rows, s.k));
       benchmark::DoNotOptimize(out.data());
     }
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * double(s.n) * double(s.d) * double(s.k) * double(state.iterations()) / 1e9,
-                         benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * double(s.n) * double(s.d) * double(s.k) * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
 }
 
 }  // namespace

@@ -43,8 +43,11 @@ double gemm_seconds(index_t n, index_t d, int count) {
   for (int rep = 0; rep < 3; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int k = 0; k < count; ++k) {
-      if (k % 3 == 0) posttrain::ops::gemm(be, av, bv, posttrain::tensor_view<float, 2>(s.data(), n, n), {.transpose_b = true});
-      else posttrain::ops::gemm(be, sv, bv, posttrain::tensor_view<float, 2>(out.data(), n, d), {.transpose_a = k % 3 == 2});
+      if (k % 3 == 0)
+        posttrain::ops::gemm(be, av, bv, posttrain::tensor_view<float, 2>(s.data(), n, n), {.transpose_b = true});
+      else
+        posttrain::ops::gemm(be, sv, bv, posttrain::tensor_view<float, 2>(out.data(), n, d),
+                             {.transpose_a = k % 3 == 2});
     }
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
@@ -97,12 +100,20 @@ void BM_large_batch(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_loss_and_gradient, infonce, cl::objective::infonce, false, 3)
-    ->Args({8192, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Args({8192, 256})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_loss_and_gradient, graphcl, cl::objective::graphcl, false, 3)
-    ->Args({8192, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Args({8192, 256})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_loss_and_gradient, infonce_symmetric, cl::objective::infonce, true, 3)
-    ->Args({8192, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Args({8192, 256})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_loss_and_gradient, nt_xent, cl::objective::nt_xent, false, 12)
-    ->Args({8192, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Args({8192, 256})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_large_batch)->Args({65536, 256})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

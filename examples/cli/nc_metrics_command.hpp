@@ -50,15 +50,18 @@ class matrix_source {
       std::optional<io::record> rec = pending_ ? std::move(pending_) : csv_->next();
       pending_.reset();
       if (!rec) break;
-      for (std::size_t f = 0; f < rec->fields.size(); ++f) out.push_back(static_cast<T>(io::parse_number(*rec, f, path_)));
+      for (std::size_t f = 0; f < rec->fields.size(); ++f)
+        out.push_back(static_cast<T>(io::parse_number(*rec, f, path_)));
       ++n;
     }
     return n;
   }
 
   void rewind() {
-    if (npy_) npy_reader_->rewind();
-    else open();
+    if (npy_)
+      npy_reader_->rewind();
+    else
+      open();
   }
 
  private:
@@ -177,23 +180,30 @@ inline index_t parse_count(const std::string& s, const char* option, index_t min
 }
 
 inline int run(const arguments& args) {
-  if (!args.positional().empty()) throw usage_error("nc-metrics takes --features F --labels L, no positional arguments");
+  if (!args.positional().empty())
+    throw usage_error("nc-metrics takes --features F --labels L, no positional arguments");
   const auto features_path = args.option("features"), labels_path = args.option("labels");
   if (!features_path || !labels_path) throw usage_error("--features and --labels are required");
   collapse::nc_options opt;
   opt.batch_rows = parse_count(args.option("batch").value_or("8192"), "batch", 1);
   const auto mean = args.option("global-mean").value_or("sample");
-  if (mean == "class-means") opt.mean = collapse::global_mean::class_means;
-  else if (mean != "sample") throw usage_error("--global-mean must be sample or class-means, not '" + mean + "'");
+  if (mean == "class-means")
+    opt.mean = collapse::global_mean::class_means;
+  else if (mean != "sample")
+    throw usage_error("--global-mean must be sample or class-means, not '" + mean + "'");
   const auto route = args.option("route").value_or("auto");
-  if (route == "projected") opt.route = collapse::scatter_route::projected;
-  else if (route == "gram") opt.route = collapse::scatter_route::gram;
-  else if (route != "auto") throw usage_error("--route must be auto, projected or gram, not '" + route + "'");
+  if (route == "projected")
+    opt.route = collapse::scatter_route::projected;
+  else if (route == "gram")
+    opt.route = collapse::scatter_route::gram;
+  else if (route != "auto")
+    throw usage_error("--route must be auto, projected or gram, not '" + route + "'");
   opt.divide_by_classes = !args.flag("no-divide");
   if (const auto r = args.option("pinv-rtol")) {
     char* end = nullptr;
     opt.pinv_rtol = std::strtod(r->c_str(), &end);
-    if (r->empty() || *end != '\0' || !(opt.pinv_rtol >= 0)) throw usage_error("--pinv-rtol takes a number ≥ 0, not '" + *r + "'");
+    if (r->empty() || *end != '\0' || !(opt.pinv_rtol >= 0))
+      throw usage_error("--pinv-rtol takes a number ≥ 0, not '" + *r + "'");
   }
   if (const auto r = args.option("max-rank")) opt.max_rank = parse_count(*r, "max-rank", 0);
 

@@ -58,17 +58,21 @@ struct parameter {
 struct encoder {
   parameter w1, b1, w2, b2;
   explicit encoder(std::mt19937& gen)
-      : w1(hidden * pixels, std::sqrt(2.0f / pixels), gen), b1(hidden, 0, gen), w2(width * hidden, std::sqrt(1.0f / hidden), gen),
+      : w1(hidden * pixels, std::sqrt(2.0f / pixels), gen),
+        b1(hidden, 0, gen),
+        w2(width * hidden, std::sqrt(1.0f / hidden), gen),
         b2(width, 0, gen) {}
 
   /// h = relu(x W1ᵀ + b1), z = h W2ᵀ + b2 for x [B, 784].
-  void forward(const posttrain::eigen_backend& be, const_matrix_view x, std::vector<float>& h, std::vector<float>& z) const {
+  void forward(const posttrain::eigen_backend& be, const_matrix_view x, std::vector<float>& h,
+               std::vector<float>& z) const {
     const index_t B = x.extent(0);
     h.resize(std::size_t(B * hidden)), z.resize(std::size_t(B * width));
     posttrain::ops::gemm(be, x, const_matrix_view(w1.value.data(), hidden, pixels), matrix_view(h.data(), B, hidden),
                          {.transpose_b = true});
     for (index_t i = 0; i < B; ++i)
-      for (index_t j = 0; j < hidden; ++j) h[std::size_t(i * hidden + j)] = std::max(0.0f, h[std::size_t(i * hidden + j)] + b1.value[std::size_t(j)]);
+      for (index_t j = 0; j < hidden; ++j)
+        h[std::size_t(i * hidden + j)] = std::max(0.0f, h[std::size_t(i * hidden + j)] + b1.value[std::size_t(j)]);
     posttrain::ops::gemm(be, const_matrix_view(h.data(), B, hidden), const_matrix_view(w2.value.data(), width, hidden),
                          matrix_view(z.data(), B, width), {.transpose_b = true});
     for (index_t i = 0; i < B; ++i)
@@ -128,14 +132,17 @@ double ncc_accuracy(const posttrain::eigen_backend& be, std::vector<float> train
   for (auto* e : {&train, &test})
     for (std::size_t i = 0; i < e->size() / std::size_t(dim); ++i) {
       double s = 0;
-      for (index_t j = 0; j < dim; ++j) s += double((*e)[i * std::size_t(dim) + std::size_t(j)]) * (*e)[i * std::size_t(dim) + std::size_t(j)];
+      for (index_t j = 0; j < dim; ++j)
+        s += double((*e)[i * std::size_t(dim) + std::size_t(j)]) * (*e)[i * std::size_t(dim) + std::size_t(j)];
       const float inv = float(1 / std::max(std::sqrt(s), 1e-12));
       for (index_t j = 0; j < dim; ++j) (*e)[i * std::size_t(dim) + std::size_t(j)] *= inv;
     }
   posttrain::collapse::class_statistics centroids(10, dim, posttrain::collapse::scatter_route::projected);
-  centroids.add(be, const_matrix_view(train.data(), tr.n, dim), posttrain::tensor_view<const std::int64_t, 1>(tr.y.data(), tr.n));
+  centroids.add(be, const_matrix_view(train.data(), tr.n, dim),
+                posttrain::tensor_view<const std::int64_t, 1>(tr.y.data(), tr.n));
   posttrain::collapse::second_pass_statistics<float> pass(centroids);
-  pass.add(be, const_matrix_view(test.data(), te.n, dim), posttrain::tensor_view<const std::int64_t, 1>(te.y.data(), te.n));
+  pass.add(be, const_matrix_view(test.data(), te.n, dim),
+           posttrain::tensor_view<const std::int64_t, 1>(te.y.data(), te.n));
   return double(pass.ncc_correct()) / double(te.n);
 }
 
@@ -145,8 +152,8 @@ std::vector<float> embed(const posttrain::eigen_backend& be, const encoder& enc,
   return z;
 }
 
-result train(const posttrain::eigen_backend& be, const examples::split& tr, const examples::split& te, bool complementary,
-             int epochs, const cl::complement_options& copt, unsigned seed) {
+result train(const posttrain::eigen_backend& be, const examples::split& tr, const examples::split& te,
+             bool complementary, int epochs, const cl::complement_options& copt, unsigned seed) {
   std::mt19937 gen(seed);
   encoder enc(gen);
   const index_t batch = 256;
@@ -216,16 +223,19 @@ result train(const posttrain::eigen_backend& be, const examples::split& tr, cons
   }
   enc.forward(be, const_matrix_view(a1.data(), pairs, pixels), h1, z1);
   enc.forward(be, const_matrix_view(a2.data(), pairs, pixels), h2, z2);
-  r.dims_half = cl::dimensions_for_share(
-      cl::dimension_contributions(be, const_matrix_view(z1.data(), pairs, width), const_matrix_view(z2.data(), pairs, width)),
-      0.5);
+  r.dims_half = cl::dimensions_for_share(cl::dimension_contributions(be, const_matrix_view(z1.data(), pairs, width),
+                                                                     const_matrix_view(z2.data(), pairs, width)),
+                                         0.5);
   return r;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (examples::help_requested(argc, argv, "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]")) return 0;
+  if (examples::help_requested(
+          argc, argv,
+          "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]"))
+    return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
   const index_t train_n = std::stol(option(argc, argv, "train", "20000"));
   const int epochs = std::stoi(option(argc, argv, "epochs", "5"));
@@ -243,19 +253,20 @@ int main(int argc, char** argv) try {
   std::printf("encoder 784-256-64, GraphCL-form loss (τ = 0.2), batch 256, Adam, %d epochs\n", epochs);
   std::printf("  plain L(z1, z2):\n");
   const result plain = train(be, tr, te, false, epochs, copt, seed);
-  std::printf("  complementary L(z1, z2) + %.2g·L(z1, z2c), k = %ld of %ld dimensions highlighted per pair:\n", copt.weight,
-              long(std::ceil(copt.ratio * width - 1e-9)), long(width));
+  std::printf("  complementary L(z1, z2) + %.2g·L(z1, z2c), k = %ld of %ld dimensions highlighted per pair:\n",
+              copt.weight, long(std::ceil(copt.ratio * width - 1e-9)), long(width));
   const result comp = train(be, tr, te, true, epochs, copt, seed);
 
   std::printf("\n%-14s %10s %14s %10s %16s %9s\n", "loss", "NCC(z)", "NCC([z‖zc])", "eff. rank", "dims for 50% sim",
               "train s");
-  std::printf("%-14s %10.4f %14s %10s %16s %9s\n", "(raw pixels)", ncc_accuracy(be, tr.x, tr, te.x, te, pixels), "-", "-",
-              "-", "-");
+  std::printf("%-14s %10.4f %14s %10s %16s %9s\n", "(raw pixels)", ncc_accuracy(be, tr.x, tr, te.x, te, pixels), "-",
+              "-", "-", "-");
   for (const auto& [name, r] : {std::pair{"plain", plain}, std::pair{"complementary", comp}})
     std::printf("%-14s %10.4f %14.4f %10.2f %16ld %9.1f\n", name, r.ncc_z, r.ncc_rep, r.erank, long(r.dims_half),
                 r.train_s);
-  std::printf("\nNCC: nearest class centroid (cosine) on the test split, centroids from the training split.\n"
-              "Effective rank: exp(entropy of the normalised singular values) of the test embeddings (of 64).\n");
+  std::printf(
+      "\nNCC: nearest class centroid (cosine) on the test split, centroids from the training split.\n"
+      "Effective rank: exp(entropy of the normalised singular values) of the test embeddings (of 64).\n");
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "contrastive_digits: %s\n", e.what());

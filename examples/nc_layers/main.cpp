@@ -141,7 +141,8 @@ std::vector<std::vector<float>> features(const posttrain::eigen_backend& be, con
   for (index_t b0 = 0; b0 < s.n; b0 += 4096) {
     const index_t B = std::min<index_t>(4096, s.n - b0);
     net.forward(be, const_matrix_view(s.x.data() + b0 * s.d, B, s.d), acts);
-    for (int l = 0; l < 4; ++l) out[std::size_t(l)].insert(out[std::size_t(l)].end(), acts[std::size_t(l)].begin(), acts[std::size_t(l)].end());
+    for (int l = 0; l < 4; ++l)
+      out[std::size_t(l)].insert(out[std::size_t(l)].end(), acts[std::size_t(l)].begin(), acts[std::size_t(l)].end());
   }
   return out;
 }
@@ -149,7 +150,8 @@ std::vector<std::vector<float>> features(const posttrain::eigen_backend& be, con
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (examples::help_requested(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]")) return 0;
+  if (examples::help_requested(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]"))
+    return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
   const index_t train_n = std::stol(option(argc, argv, "train", "60000"));
   const int epochs = std::stoi(option(argc, argv, "epochs", "5"));
@@ -157,8 +159,8 @@ int main(int argc, char** argv) try {
   const posttrain::eigen_backend be;
 
   const split train = read_split(dir, "train", train_n), test = read_split(dir, "t10k", 10000);
-  std::printf("Fashion-MNIST: %ld training and %ld test images of %ld pixels, 10 classes\n", long(train.n), long(test.n),
-              long(train.d));
+  std::printf("Fashion-MNIST: %ld training and %ld test images of %ld pixels, 10 classes\n", long(train.n),
+              long(test.n), long(train.d));
   mlp net(gen);
   const auto t0 = std::chrono::steady_clock::now();
   for (int e = 0; e < epochs; ++e) {
@@ -176,12 +178,12 @@ int main(int argc, char** argv) try {
   double best_nc1 = INFINITY;
   for (int l = 0; l < 4; ++l) {
     const index_t d = mlp::widths[l];
-    const const_matrix_view htr(f_train[std::size_t(l)].data(), train.n, d), hte(f_test[std::size_t(l)].data(), test.n, d);
+    const const_matrix_view htr(f_train[std::size_t(l)].data(), train.n, d),
+        hte(f_test[std::size_t(l)].data(), test.n, d);
     const posttrain::tensor_view<const std::int64_t, 1> ytr(train.y.data(), train.n), yte(test.y.data(), test.n);
     // The classifier that reads this layer: the next dense layer (for hidden 2, the output layer).
     std::optional<nc::linear_classifier> clf;
-    if (l == 2)
-      clf.emplace(net.layers[2].weight(), posttrain::tensor_view<const float, 1>(net.layers[2].b.data(), 10));
+    if (l == 2) clf.emplace(net.layers[2].weight(), posttrain::tensor_view<const float, 1>(net.layers[2].b.data(), 10));
     const auto r_train = nc::nc_metrics(be, htr, ytr, 10, {}, clf ? &*clf : nullptr);
     const auto r_test = nc::nc_metrics(be, hte, yte, 10);
     // Transfer: the training split's class centres classify the test split.
@@ -198,11 +200,12 @@ int main(int argc, char** argv) try {
                 ncc_test);
     if (r_test.nc1 < best_nc1) best_nc1 = r_test.nc1, best_layer = l;
   }
-  std::printf("\nNC1 = tr(Σ_W Σ_B⁺)/K (lower: more collapsed); equinorm and equiangularity (NC2) of the class\n"
-              "means on the training split; NC3 self-duality and NC4 mismatch of hidden 2 against the output\n"
-              "layer; NCC accuracy with the training split's class centres, on each split.\n"
-              "Lowest test NC1: %s — the layer whose features the paper would fine-tune from.\n",
-              names[best_layer]);
+  std::printf(
+      "\nNC1 = tr(Σ_W Σ_B⁺)/K (lower: more collapsed); equinorm and equiangularity (NC2) of the class\n"
+      "means on the training split; NC3 self-duality and NC4 mismatch of hidden 2 against the output\n"
+      "layer; NCC accuracy with the training split's class centres, on each split.\n"
+      "Lowest test NC1: %s — the layer whose features the paper would fine-tune from.\n",
+      names[best_layer]);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "nc_layers: %s\n", e.what());
