@@ -195,7 +195,7 @@ simplex_geometry geometry_of(const B& be, const std::vector<double>& v, index_t 
 
 /// Σ_k (qₖᵀ A qₖ) / λₖ^power over the kept eigenpairs of `e`, A symmetric m×m row-major.
 inline double weighted_quadratic_trace(const linalg::symmetric_eigen_result& e, index_t kept,
-                                       const std::vector<double>& a, int power) {
+                                       std::span<const double> a, int power) {
   const index_t m = e.size;
   double total = 0;
   std::vector<double> aq(static_cast<std::size_t>(m));
@@ -225,6 +225,13 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
     throw shape_error(message("posttrain::collapse::nc_metrics: the classifier is [", clf->classes, ",", clf->dim,
                               "] but the statistics have K = ", K, " classes of d = ", d));
   stats.check_every_class_seen("nc_metrics");
+  if (!pass2 && stats.route() == scatter_route::projected)
+    throw value_error("posttrain::collapse::nc_metrics: on the projected route NC1 needs the second pass over the "
+                      "features (second_pass_statistics); build class_statistics with scatter_route::gram for "
+                      "one-pass metrics");
+  if (pass2 && pass2->samples() != N)
+    throw value_error(message("posttrain::collapse::nc_metrics: the second pass saw ", pass2->samples(),
+                              " rows but the first saw ", N, "; both passes must cover the same features"));
   nc_result r;
   r.samples = N, r.classes = K, r.dim = d;
 
@@ -271,17 +278,8 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
          eig.values[std::size_t(r.between_rank)] > 0)
     ++r.between_rank;
   double trace_wb;
-  if (gram) {
-    const auto s = stats.within_scatter();
-    trace_wb = weighted_quadratic_trace(eig, r.between_rank, std::vector<double>(s.begin(), s.end()), 1);
-  } else {
-    if (!pass2)
-      throw value_error("posttrain::collapse::nc_metrics: on the projected route NC1 needs the second pass over the "
-                        "features (second_pass_statistics); build class_statistics with scatter_route::gram for "
-                        "one-pass metrics");
-    const auto p = pass2->projected_scatter();
-    trace_wb = weighted_quadratic_trace(eig, r.between_rank, std::vector<double>(p.begin(), p.end()), 2);
-  }
+  if (gram) trace_wb = weighted_quadratic_trace(eig, r.between_rank, stats.within_scatter(), 1);
+  else trace_wb = weighted_quadratic_trace(eig, r.between_rank, pass2->projected_scatter(), 2);
   trace_wb *= double(K) / double(N);
   if (r.between_rank == 0) trace_wb = std::numeric_limits<double>::infinity();  // no between-class spread at all
   r.nc1 = opt.divide_by_classes ? trace_wb / double(K) : trace_wb;
@@ -303,9 +301,6 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
     r.classifier_means_etf_error = etf_error(be, clf->weight, centred, K, d);
   }
   if (pass2) {
-    if (pass2->samples() != N)
-      throw value_error(message("posttrain::collapse::nc_metrics: the second pass saw ", pass2->samples(),
-                                " rows but the first saw ", N, "; both passes must cover the same features"));
     r.ncc_accuracy = double(pass2->ncc_correct()) / double(N);
     if (clf && pass2->has_classifier()) r.ncc_mismatch = double(pass2->ncc_mismatches()) / double(N);
   }

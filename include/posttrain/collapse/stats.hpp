@@ -12,7 +12,6 @@
 // O(N·d·K) in the second pass and K×K memory; `gram` costs O(N·d²) in the first pass and d×d
 // memory. `automatic` takes the smaller: gram when d ≤ K, projected otherwise.
 
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <istream>

@@ -125,7 +125,7 @@ double anchor_masked_loss(const Be& be, const std::vector<T>& u, const std::vect
   const bool graphcl = opt.kind == objective::graphcl;
   const T inv_tau = static_cast<T>(1 / opt.temperature), eps = static_cast<T>(1e-12);
   const T per_anchor = static_cast<T>(weight / double(n));  // the loss is the mean over anchors
-  const index_t tile = opt.tile_rows > 0 ? opt.tile_rows : std::clamp<index_t>((index_t{1} << 23) / n, 16, 256);
+  const index_t tile = tile_rows_for(opt.tile_rows, n, index_t{1} << 23);  // two tiles: dot products and norms
   std::vector<T> z2sq(z2.size());
   for (std::size_t k = 0; k < z2.size(); ++k) z2sq[k] = z2[k] * z2[k];
   const tensor_view<const T, 2> z2v(z2.data(), n, d), z2sqv(z2sq.data(), n, d);
@@ -206,23 +206,28 @@ complement_loss complementary_loss_and_gradient(const Be& be, const Z1& z1, cons
   if (!std::isfinite(options.weight))
     throw value_error(posttrain::detail::message("posttrain::contrastive::complementary_loss_and_gradient: λ = ",
                                                  options.weight));
+  if (options.scope == mask_scope::anchor_row && (options.base.kind == objective::nt_xent || options.base.symmetric))
+    throw value_error("posttrain::contrastive::complementary_loss_and_gradient: the anchor_row mask scope needs "
+                      "one-way anchors from z1 (graphcl or infonce without `symmetric`)");
   const index_t n = z1.extent(0), d = z1.extent(1);
   complement_loss out;
   if (n == 0) return out;
-  std::vector<T> keep(static_cast<std::size_t>(n * d)), z2c(keep.size());
+  // keep = 1 − mask; z2c = z2 ⊙ keep (per_sample) or the raw z2, masked per anchor (anchor_row).
+  std::vector<T> keep(static_cast<std::size_t>(n * d)), z2x(keep.size());
+  const bool per_sample = options.scope == mask_scope::per_sample;
   for (index_t i = 0; i < n; ++i)
     for (index_t j = 0; j < d; ++j) {
       const bool m = mask(i, j) != 0;
       keep[std::size_t(i * d + j)] = m ? T(0) : T(1);
-      z2c[std::size_t(i * d + j)] = m ? T(0) : static_cast<T>(z2(i, j));
+      z2x[std::size_t(i * d + j)] = m && per_sample ? T(0) : static_cast<T>(z2(i, j));
     }
   std::vector<T> u, v, vc, nu, nv, nvc;
   detail::normalise_rows("complementary_loss_and_gradient", "z1", posttrain::detail::to_const_view(z1), u, nu);
   detail::normalise_rows("complementary_loss_and_gradient", "z2", posttrain::detail::to_const_view(z2), v, nv);
   std::vector<T> gu(u.size(), T(0)), gv(v.size(), T(0)), gz2(v.size(), T(0));
   out.plain = detail::loss_of_normalised<Be, T>(be, u, v, n, d, options.base, gu.data(), gv.data());
-  if (options.scope == mask_scope::per_sample) {
-    detail::normalise_rows("complementary_loss_and_gradient", "z2c", tensor_view<const T, 2>(z2c.data(), n, d), vc, nvc);
+  if (per_sample) {
+    detail::normalise_rows("complementary_loss_and_gradient", "z2c", tensor_view<const T, 2>(z2x.data(), n, d), vc, nvc);
     std::vector<T> gu_c(u.size(), T(0)), gvc(v.size(), T(0));
     out.complementary = detail::loss_of_normalised<Be, T>(be, u, vc, n, d, options.base, gu_c.data(), gvc.data());
     for (std::size_t k = 0; k < gu.size(); ++k) gu[k] += static_cast<T>(options.weight) * gu_c[k];
@@ -230,14 +235,8 @@ complement_loss complementary_loss_and_gradient(const Be& be, const Z1& z1, cons
     detail::normalise_backward(vc, nvc, gvc, tensor_view<T, 2>(gz2.data(), n, d), n, d);
     for (std::size_t k = 0; k < gz2.size(); ++k) gz2[k] *= static_cast<T>(options.weight) * keep[k];
   } else {
-    if (options.base.kind == objective::nt_xent || options.base.symmetric)
-      throw value_error("posttrain::contrastive::complementary_loss_and_gradient: the anchor_row mask scope needs "
-                        "one-way anchors from z1 (graphcl or infonce without `symmetric`)");
-    std::vector<T> z2raw(v.size());
-    for (index_t i = 0; i < n; ++i)
-      for (index_t j = 0; j < d; ++j) z2raw[std::size_t(i * d + j)] = static_cast<T>(z2(i, j));
     out.complementary =
-        detail::anchor_masked_loss<Be, T>(be, u, keep, z2raw, n, d, options.base, options.weight, gu.data(), gz2.data());
+        detail::anchor_masked_loss<Be, T>(be, u, keep, z2x, n, d, options.base, options.weight, gu.data(), gz2.data());
   }
   out.total = out.plain + options.weight * out.complementary;
   detail::normalise_backward(u, nu, gu, posttrain::detail::to_view(grad1), n, d);

@@ -21,7 +21,6 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 #include "../core.hpp"
@@ -88,6 +87,19 @@ void normalise_backward(const std::vector<T>& zhat, const std::vector<T>& norms,
   }
 }
 
+/// e^x for x ≤ 0 (a softmax numerator): the vectorisable exp_nonpositive for float.
+template <class T>
+T numerator_exp(T x) {
+  if constexpr (std::is_same_v<T, float>) return posttrain::detail::exp_nonpositive(x);
+  else return std::exp(x);
+}
+
+/// Anchor rows per tile: the caller's choice, else 256 (large GEMM calls amortise the packing of
+/// the candidates), fewer when a tile of `candidates` columns would pass `budget` elements.
+inline index_t tile_rows_for(index_t requested, index_t candidates, index_t budget = index_t{1} << 24) {
+  return requested > 0 ? requested : std::clamp<index_t>(budget / std::max<index_t>(candidates, 1), 16, 256);
+}
+
 /// Replaces row[0..C) by e^{row_j − m} (0 at the excluded column x, when x ≥ 0) and returns
 /// (m, Σ_j e^{row_j − m}), m the largest non-excluded value. Branch-free loops with partial
 /// results, so they vectorise; float takes exp_nonpositive.
@@ -103,10 +115,7 @@ std::pair<T, T> softmax_numerators(T* row, index_t C, index_t x) {
   T m = top[0];
   for (int k = 1; k < 16; ++k) m = top[k] > m ? top[k] : m;
   T part[8];
-  for (j = 0; j < C; ++j) {
-    if constexpr (std::is_same_v<T, float>) row[j] = posttrain::detail::exp_nonpositive(row[j] - m);
-    else row[j] = std::exp(row[j] - m);
-  }
+  for (j = 0; j < C; ++j) row[j] = numerator_exp(row[j] - m);
   if (x >= 0) row[x] = T(0);
   for (auto& v : part) v = T(0);
   for (j = 0; j + 8 <= C; j += 8)
@@ -123,9 +132,7 @@ std::pair<T, T> softmax_numerators(T* row, index_t C, index_t x) {
 template <host_backend Be, class T, class Pos, class Excl>
 double contrast_rows(const Be& be, const T* a, index_t R, const T* b, index_t C, index_t d, double tau, Pos pos,
                      Excl excl, double weight, T* ga, T* gb, index_t tile_rows) {
-  // 256 rows per tile (large GEMM calls amortise the packing of b), fewer when a tile would
-  // pass 64 MiB of floats.
-  const index_t tile = tile_rows > 0 ? tile_rows : std::clamp<index_t>((index_t{1} << 24) / std::max<index_t>(C, 1), 16, 256);
+  const index_t tile = tile_rows_for(tile_rows, C);
   const T inv_tau = static_cast<T>(1 / tau);
   double loss = 0;
   std::mutex merge;
@@ -187,12 +194,9 @@ double contrast_rows(const Be& be, const T* a, index_t R, const T* b, index_t C,
 template <host_backend Be, class T>
 double contrast_both_ways(const Be& be, const T* u, const T* v, index_t n, index_t d, double tau, T* gu, T* gv,
                           index_t tile_rows) {
-  const index_t tile = tile_rows > 0 ? tile_rows : std::clamp<index_t>((index_t{1} << 24) / std::max<index_t>(n, 1), 16, 256);
+  const index_t tile = tile_rows_for(tile_rows, n);
   const T inv_tau = static_cast<T>(1 / tau);
-  const auto exp_of = [](T x) {
-    if constexpr (std::is_same_v<T, float>) return posttrain::detail::exp_nonpositive(x);
-    else return std::exp(x);
-  };
+  const auto exp_of = [](T x) { return numerator_exp(x); };
   const tensor_view<const T, 2> vv(v, n, d);
   std::vector<T> row_lse(static_cast<std::size_t>(n));
   std::vector<T> col_max(static_cast<std::size_t>(n), -std::numeric_limits<T>::infinity()), col_sum(col_max.size(), T(0));
@@ -200,7 +204,7 @@ double contrast_both_ways(const Be& be, const T* u, const T* v, index_t n, index
   double positives = 0;
   // Pass 1: row log-sum-exps, and per thread an online (max, sum) per column, merged at the end.
   posttrain::detail::host::for_rows(be, n, [&](index_t r0, index_t r1) {
-    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * n)), e(static_cast<std::size_t>(n));
+    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * n));
     std::vector<T> cmax(static_cast<std::size_t>(n), -std::numeric_limits<T>::infinity()), csum(cmax.size(), T(0)),
         tmax(cmax.size());
     double pos_local = 0;
@@ -208,13 +212,7 @@ double contrast_both_ways(const Be& be, const T* u, const T* v, index_t n, index
       const index_t rows = std::min(tile, r1 - t0);
       ops::gemm(be, tensor_view<const T, 2>(u + t0 * d, rows, d), vv, tensor_view<T, 2>(s.data(), rows, n),
                 {.alpha = inv_tau, .transpose_b = true});
-      for (index_t r = 0; r < rows; ++r) {
-        T* row = s.data() + r * n;
-        pos_local += double(row[t0 + r]);
-        std::copy(row, row + n, e.begin());
-        const auto [m, sum] = softmax_numerators(e.data(), n, index_t{-1});
-        row_lse[std::size_t(t0 + r)] = m + std::log(sum);
-      }
+      // Columns first, while the tile still holds the similarities; then the rows, in place.
       std::copy(cmax.begin(), cmax.end(), tmax.begin());
       for (index_t r = 0; r < rows; ++r) {
         const T* row = s.data() + r * n;
@@ -226,6 +224,12 @@ double contrast_both_ways(const Be& be, const T* u, const T* v, index_t n, index
         for (index_t j = 0; j < n; ++j) csum[std::size_t(j)] += exp_of(row[j] - tmax[std::size_t(j)]);
       }
       cmax.swap(tmax);
+      for (index_t r = 0; r < rows; ++r) {
+        T* row = s.data() + r * n;
+        pos_local += double(row[t0 + r]);
+        const auto [m, sum] = softmax_numerators(row, n, index_t{-1});
+        row_lse[std::size_t(t0 + r)] = m + std::log(sum);
+      }
     }
     std::lock_guard lock(merge);
     positives += pos_local;
