@@ -4,4 +4,5 @@
 #include "collapse.hpp"
 #include "contrastive.hpp"
 #include "io.hpp"
+#include "reward.hpp"
 #include "rm_eval.hpp"

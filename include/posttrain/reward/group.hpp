@@ -1,0 +1,128 @@
+#pragma once
+// Critic-free advantage estimators of RL for LLMs. Outcome estimators take one score per
+// response and the id of the prompt (group) each response answers:
+//
+//   GRPO        A_i = (r_i − mean_g) / (std_g + ε)      std unbiased (torch.std), ε = 1e-6;
+//               scale_by_std = false gives Dr. GRPO's r_i − mean_g
+//   RLOO        A_i = r_i − mean of the other members = (n·r_i − Σ_g r) / (n − 1)
+//
+// A group with one member gets A = r_i (GRPO: mean 0, std 1 as verl does, so r_i/(1 + ε);
+// RLOO: no baseline). A group whose rewards are all equal gets 0 (GRPO divides 0 by ε).
+// outcome_advantages() then broadcasts each response's advantage over its valid tokens.
+//
+//   REINFORCE++ the discounted returns of the token rewards (reset at masked positions),
+//               whitened over the batch, times the mask (verl's reinforce_plus_plus).
+
+#include <cmath>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "../core.hpp"
+#include "gae.hpp"
+#include "mask.hpp"
+#include "whitening.hpp"
+
+namespace posttrain::reward {
+
+struct grpo_options {
+  double epsilon = 1e-6;
+  /// false: Dr. GRPO (no division by the group's standard deviation).
+  bool scale_by_std = true;
+};
+
+namespace detail {
+
+struct group_moments {
+  double n = 0, sum = 0, mean = 0, m2 = 0;
+};
+
+/// Per-group count, sum, mean and M2 (two passes, exact), groups keyed by id.
+inline std::unordered_map<std::int64_t, group_moments> group_statistics(std::string_view who,
+                                                                        std::span<const double> scores,
+                                                                        std::span<const std::int64_t> group) {
+  if (scores.size() != group.size())
+    throw shape_error(posttrain::detail::message("posttrain::", who, ": scores has ", scores.size(),
+                                                 " elements but group has ", group.size(), "; one id per score"));
+  std::unordered_map<std::int64_t, group_moments> g;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!std::isfinite(scores[i]))
+      throw value_error(posttrain::detail::message("posttrain::", who, ": scores[", i, "] is ", scores[i],
+                                                   "; scores must be finite"));
+    auto& m = g[group[i]];
+    m.n += 1;
+    m.sum += scores[i];
+  }
+  for (auto& [id, m] : g) m.mean = m.sum / m.n;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    auto& m = g[group[i]];
+    m.m2 += (scores[i] - m.mean) * (scores[i] - m.mean);
+  }
+  return g;
+}
+
+}  // namespace detail
+
+/// GRPO's group-normalised advantage of each response.
+inline std::vector<double> grpo_advantages(std::span<const double> scores, std::span<const std::int64_t> group,
+                                           const grpo_options& o = {}) {
+  const auto g = detail::group_statistics("reward::grpo_advantages", scores, group);
+  std::vector<double> a(scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const auto& m = g.at(group[i]);
+    const double mean = m.n > 1 ? m.mean : 0.0, std = m.n > 1 ? std::sqrt(m.m2 / (m.n - 1)) : 1.0;
+    a[i] = o.scale_by_std ? (scores[i] - mean) / (std + o.epsilon) : scores[i] - mean;
+  }
+  return a;
+}
+
+/// RLOO's leave-one-out advantage of each response.
+inline std::vector<double> rloo_advantages(std::span<const double> scores, std::span<const std::int64_t> group) {
+  const auto g = detail::group_statistics("reward::rloo_advantages", scores, group);
+  std::vector<double> a(scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const auto& m = g.at(group[i]);
+    a[i] = m.n > 1 ? scores[i] - (m.sum - scores[i]) / (m.n - 1) : scores[i];
+  }
+  return a;
+}
+
+/// out[b, t] = advantage[b] where mask ≠ 0, 0 elsewhere.
+template <host_backend B, tensor_of_rank<2> M, tensor_of_rank<2> O>
+  requires accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
+void outcome_advantages(const B& be, std::span<const double> advantage, const M& mask, const O& out) {
+  constexpr std::string_view who = "reward::outcome_advantages";
+  posttrain::detail::check_same_shape(who, "mask", mask, "out", out);
+  if (index_t(advantage.size()) != mask.extent(0))
+    throw shape_error(posttrain::detail::message("posttrain::", who, ": advantage has ", advantage.size(),
+                                                 " elements but mask is ", posttrain::detail::to_view(mask),
+                                                 "; one advantage per row"));
+  const auto mv = posttrain::detail::to_const_view(mask);
+  const auto ov = posttrain::detail::to_view(out);
+  using T = typename O::value_type;
+  posttrain::detail::host::for_rows(be, mv.extent(0), [&](index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i)
+      for (index_t t = 0; t < mv.extent(1); ++t)
+        ov(i, t) = detail::valid(mv(i, t)) ? static_cast<T>(advantage[std::size_t(i)]) : T(0);
+  });
+}
+
+/// REINFORCE++ advantages [B, T] of token rewards [B, T]; returns the statistics used.
+template <host_backend B, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> O>
+  requires accessible_by<R, B> && accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
+whitening_statistics reinforce_plus_plus_advantages(const B& be, const R& rewards, const M& mask, const O& out,
+                                                    double gamma = 1.0, const whiten_options& w = {}) {
+  const auto stats = discounted_returns(be, rewards, mask, out, gamma);
+  whiten(be, out, stats, out, w);
+  const auto mv = posttrain::detail::to_const_view(mask);
+  const auto ov = posttrain::detail::to_view(out);
+  using T = typename O::value_type;
+  posttrain::detail::host::for_rows(be, mv.extent(0), [&](index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i)
+      for (index_t t = 0; t < mv.extent(1); ++t)
+        if (!detail::valid(mv(i, t))) ov(i, t) = T(0);
+  });
+  return stats;
+}
+
+}  // namespace posttrain::reward
