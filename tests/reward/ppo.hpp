@@ -179,6 +179,18 @@ void gae_tests(const Backend& be) {
     rw::gae(be, r.view, v.view, m.view, a.view, g.view);
     require_close(download(a.view), ea, 1e-4);
   }
+  SECTION("in place: advantages over the rewards, returns over the values") {
+    const int rows = 5, cols = 37;
+    const auto mask = random_mask(rows, cols, 8, 0.8);
+    const auto rew = ref::random_matrix(rows, cols, 9), val = ref::random_matrix(rows, cols, 10);
+    ref::matrix ea, eg;
+    reference_gae(rew, val, mask, 0.99, 0.9, false, ea, eg);
+    auto r = upload<float>(rew), v = upload<float>(val);
+    auto m = upload<float>(mask);
+    rw::gae(be, r.view, v.view, m.view, r.view, v.view, {.gamma = 0.99, .lambda = 0.9});
+    require_close(download(r.view), ea, 1e-4);
+    require_close(download(v.view), eg, 1e-4);
+  }
   SECTION("all-masked rows give zeros, T = 1, empty batch") {
     const ref::matrix zero(3, 4, 0.0);
     auto r = upload<double>(poisoned(ref::random_matrix(3, 4, 1), zero)), m = upload<double>(zero);

@@ -41,6 +41,7 @@ class suffix_automaton {
  public:
   explicit suffix_automaton(std::basic_string_view<Char> text) {
     states_.reserve(2 * text.size() + 1);
+    edges_.reserve(3 * text.size() + 1);
     states_.push_back({});
     index_t last = 0;
     for (std::size_t i = 0; i < text.size(); ++i) last = extend(last, text[i], index_t(i));
@@ -72,29 +73,35 @@ class suffix_automaton {
   std::size_t states() const { return states_.size(); }
 
  private:
+  // Transitions are singly linked lists in one flat array: no allocation per state, and a state
+  // has few of them, so a linear search is fastest.
   struct state {
-    index_t length = 0, link = -1, first_end = -1;
-    std::vector<std::pair<Char, index_t>> next;  // few per state: a linear search is fastest
+    index_t length = 0, link = -1, first_end = -1, first_edge = -1;
+  };
+  struct edge {
+    Char label;
+    index_t to, next;
   };
 
   index_t next(index_t s, Char c) const {
-    for (const auto& [ch, to] : states_[std::size_t(s)].next)
-      if (ch == c) return to;
+    for (index_t e = states_[std::size_t(s)].first_edge; e >= 0; e = edges_[std::size_t(e)].next)
+      if (edges_[std::size_t(e)].label == c) return edges_[std::size_t(e)].to;
     return -1;
   }
   void set_next(index_t s, Char c, index_t to) {
-    for (auto& [ch, t] : states_[std::size_t(s)].next)
-      if (ch == c) {
-        t = to;
+    for (index_t e = states_[std::size_t(s)].first_edge; e >= 0; e = edges_[std::size_t(e)].next)
+      if (edges_[std::size_t(e)].label == c) {
+        edges_[std::size_t(e)].to = to;
         return;
       }
-    states_[std::size_t(s)].next.emplace_back(c, to);
+    edges_.push_back({c, to, states_[std::size_t(s)].first_edge});
+    states_[std::size_t(s)].first_edge = index_t(edges_.size()) - 1;
   }
 
   // The standard online construction (Blumer et al. 1985).
   index_t extend(index_t last, Char c, index_t position) {
     const index_t cur = index_t(states_.size());
-    states_.push_back({states_[std::size_t(last)].length + 1, -1, position, {}});
+    states_.push_back({states_[std::size_t(last)].length + 1, -1, position, -1});
     index_t p = last;
     while (p != -1 && next(p, c) < 0) {
       set_next(p, c, cur);
@@ -110,9 +117,13 @@ class suffix_automaton {
       return cur;
     }
     const index_t clone = index_t(states_.size());
-    state copy = states_[std::size_t(q)];
-    copy.length = states_[std::size_t(p)].length + 1;
-    states_.push_back(std::move(copy));
+    states_.push_back({states_[std::size_t(p)].length + 1, states_[std::size_t(q)].link,
+                       states_[std::size_t(q)].first_end, -1});
+    for (index_t e = states_[std::size_t(q)].first_edge; e >= 0; e = edges_[std::size_t(e)].next) {
+      const edge copy = edges_[std::size_t(e)];
+      edges_.push_back({copy.label, copy.to, states_[std::size_t(clone)].first_edge});
+      states_[std::size_t(clone)].first_edge = index_t(edges_.size()) - 1;
+    }
     while (p != -1 && next(p, c) == q) {
       set_next(p, c, clone);
       p = states_[std::size_t(p)].link;
@@ -123,6 +134,7 @@ class suffix_automaton {
   }
 
   std::vector<state> states_;
+  std::vector<edge> edges_;
 };
 
 /// The longest common substring of needle and haystack (tie rule above), as a match.
