@@ -72,6 +72,27 @@ expect 1 'different numbers of rows' nc-metrics --features "$work/nc_features.cs
 expect 2 '--features and --labels are required' nc-metrics --features "$work/nc_features.csv"
 expect 2 '--route must be auto, projected or gram' nc-metrics --route fast --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 
-checks=34
+# trace-rewards and gae: JSONL in, JSONL out; malformed lines name FILE:LINE or are skipped.
+cat >"$work/trace.jsonl" <<'JSONL'
+{"id": "a", "response": "Yes it is. No.", "token_offsets": [[0,3],[4,6],[7,10],[11,14]], "ends_with_eos": false, "sentences": [{"text": "Yes it is.", "statements": [{"text": "it is", "truth": "wrong", "helpfulness": 2}]}]}
+{"id": "b", "response": "x", "token_offsets": [[0,1]], "sentences": [{"text": "x", "statements": [{"text": "x", "truth": "maybe", "helpfulness": 2}]}]}
+{"id": "c", "response": "x", "token_offsets": [[0,1]], "sentences": "none"}
+not json
+JSONL
+head -1 "$work/trace.jsonl" >"$work/trace_one.jsonl"
+printf '{"id":"r1","rewards":[0.5,-0.25,1,0,2],"values":[0.1,0.4,-0.3,0.2,0.6],"mask":[1,1,1,1,0]}\n' >"$work/gae.jsonl"
+printf '{"rewards":[1,2],"values":[1]}\n{"rewards":[1],"values":[1]}\n' >"$work/gae_bad.jsonl"
+expect 0 '"token_rewards":\[0,0,-1.3068528194400546,-1\],"unmatched_statements":0' trace-rewards "$work/trace_one.jsonl"
+expect 0 '"token_rewards":\[0,0,-1.3068528194400546,0\]' trace-rewards --eos-penalty 0 "$work/trace_one.jsonl"
+expect 1 "trace.jsonl:2: .*truthfulness label 'maybe'" trace-rewards "$work/trace.jsonl"
+expect 0 "skipped 3 malformed line\(s\); the first: .*trace.jsonl:2:" trace-rewards --skip-bad "$work/trace.jsonl"
+expect 2 "--granularity must be token, sentence or response" trace-rewards --granularity word "$work/trace.jsonl"
+expect 0 '"advantages":\[0.7901824,0.0419.*,0\],"returns"' gae --gamma 0.9 --lambda 0.8 "$work/gae.jsonl"
+expect 1 "gae_bad.jsonl:1: rewards, values and mask have 2, 1 and 2 elements" gae "$work/gae_bad.jsonl"
+expect 0 "1 row\(s\), 1 valid position\(s\), 1 line\(s\) skipped" gae --skip-bad "$work/gae_bad.jsonl"
+expect 1 "variance needs at least 2" gae --whiten trl --skip-bad "$work/gae_bad.jsonl"
+expect 2 "--masking must be zero or skip" gae --masking some "$work/gae.jsonl"
+
+checks=44
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
