@@ -520,3 +520,52 @@ PT_TEST("reward: GRPO, RLOO, REINFORCE++ and the KL controller") {
   if constexpr (posttrain::host_backend<test_backend>) group_tests(backend());
   else SUCCEED("the reward module runs on host backends; CUDA kernels are not written yet");
 }
+
+namespace {
+template <class Backend>
+void ppo_step_example(const Backend& be) {
+  const int B = 4, T = 9;
+  const auto m = random_mask(B, T, 31, 0.8);
+  auto lp = upload<float>(ref::random_matrix(B, T, 32, -3, -0.1)), lp_ref = upload<float>(ref::random_matrix(B, T, 33, -3, -0.1));
+  auto vals = upload<float>(ref::random_matrix(B, T, 34, -1, 1)), mask = upload<float>(m);
+  ref::matrix q(1, B);
+  q.data = {1.0, -0.5, 0.25, 2.0};
+  auto scores = upload<float>(q);
+  auto kl = output<float>(B, T), rewards = output<float>(B, T), adv = output<float>(B, T), ret = output<float>(B, T);
+  auto grad = output<float>(B, T);
+  namespace rw = posttrain::reward;
+  // example-begin reward_ppo_step
+  // Per-token KL to the reference policy, the reward model's score at each row's last token.
+  rw::kl_penalty(be, lp.view, lp_ref.view, mask.view, kl.view, {.estimator = rw::kl_estimator::k1});
+  rw::shaped_rewards(be, scores.view.row(0), kl.view, mask.view, rewards.view, {.kl_coef = 0.05});
+  // Advantages and returns; the statistics of the advantages come with them (merge them
+  // across workers first when the batch is sharded), then trl's masked whitening.
+  const rw::whitening_statistics stats =
+      rw::gae(be, rewards.view, vals.view, mask.view, adv.view, ret.view, {.gamma = 1.0, .lambda = 0.95});
+  rw::whiten(be, adv.view, stats, adv.view);
+  // The clipped surrogate and ∂loss/∂logp, to back-propagate through the policy.
+  const rw::ppo_loss_result pg =
+      rw::policy_loss_and_gradient(be, lp.view, lp.view, adv.view, mask.view, grad.view, {.clip_low = 0.2});
+  // example-end reward_ppo_step
+  // On-policy (logp = logp_old): ratio 1, nothing clipped, loss = −mean(A) over valid tokens = 0
+  // after whitening, gradient −A/n.
+  CHECK(pg.clip_fraction == 0);
+  CHECK(pg.loss == Approx(0).margin(1e-6));
+  const auto a = download(adv.view), g = download(grad.view);
+  for (std::size_t k = 0; k < m.data.size(); ++k)
+    CHECK(g.data[k] == Approx(m.data[k] != 0 ? -a.data[k] / stats.count() : 0.0).margin(1e-6));
+  // The sequence score sits on the last valid token of each row.
+  const auto r = download(rewards.view), k1 = download(kl.view);
+  for (int b = 0; b < B; ++b) {
+    int last = -1;
+    for (int t = 0; t < T; ++t)
+      if (m(b, t) != 0) last = t;
+    if (last >= 0) CHECK(r(b, last) == Approx(q.data[std::size_t(b)] - 0.05 * k1(b, last)).epsilon(1e-5));
+  }
+}
+}  // namespace
+
+PT_TEST("reward: a PPO step as docs/reward.md shows it") {
+  if constexpr (posttrain::host_backend<test_backend>) ppo_step_example(backend());
+  else SUCCEED("the reward module runs on host backends; CUDA kernels are not written yet");
+}
