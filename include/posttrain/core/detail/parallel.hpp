@@ -1,8 +1,13 @@
 #pragma once
 // Row-parallel loop for the host backends: OpenMP when the translation unit is compiled with
-// it (the Eigen and xtensor targets turn it on), else a plain loop. Bodies must not throw.
+// it (the Eigen and xtensor targets turn it on), else a plain loop. A body may throw: each
+// thread's exception is caught inside the parallel region (one escaping it would terminate the
+// program) and the one from the lowest rows is rethrown after it, so the error a caller sees is
+// the one a sequential loop would have raised first.
 
 #include <algorithm>
+#include <exception>
+#include <vector>
 
 #include "../config.hpp"
 
@@ -18,12 +23,19 @@ void openmp_for_rows(index_t rows, const Body& body) {
 #if defined(_OPENMP)
   const int threads = static_cast<int>(std::min<index_t>(rows, omp_get_max_threads()));
   if (threads > 1 && !omp_in_parallel()) {
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
 #pragma omp parallel num_threads(threads)
     {
       const index_t t = omp_get_thread_num(), n = omp_get_num_threads();
       const index_t r0 = rows * t / n, r1 = rows * (t + 1) / n;
-      if (r0 < r1) body(r0, r1);
+      try {
+        if (r0 < r1) body(r0, r1);
+      } catch (...) {
+        errors[static_cast<std::size_t>(t)] = std::current_exception();
+      }
     }
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
     return;
   }
 #endif
