@@ -6,7 +6,9 @@
 //                          r, V, mask: 9; write A, returns: 8; whitening reads and rewrites A:
 //                          8); `fraction_of_copy` is that traffic's rate over the copy's rate.
 //   BM_longest_common_substring  two 20 kB texts: the suffix automaton against the O(n·m)
-//                          table of the reference (`speedup_vs_table`).
+//                          table of the reference (`speedup_vs_table`); POSTTRAIN_LCS_TEXTS=DIR
+//                          reads DIR/{a,b}.txt instead (bench/peers/reward_vs_torch.sh writes them
+//                          and times pylcs on them).
 //
 //   bench_reward [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -15,7 +17,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <random>
 #include <string>
 #include <vector>
@@ -107,8 +113,17 @@ index_t table_longest_common_substring(const std::string& a, const std::string& 
   return best;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 void BM_longest_common_substring(benchmark::State& state) {
-  const std::string a = random_text(20000, 1), b = random_text(20000, 2);
+  // POSTTRAIN_LCS_TEXTS=DIR reads DIR/a.txt and DIR/b.txt (the texts the pylcs peer timed).
+  const char* dir = std::getenv("POSTTRAIN_LCS_TEXTS");
+  const std::string a = dir ? read_file(std::string(dir) + "/a.txt") : random_text(20000, 1);
+  const std::string b = dir ? read_file(std::string(dir) + "/b.txt") : random_text(20000, 2);
   index_t length = 0;
   double seconds = 0;
   for (auto _ : state) {

@@ -4,13 +4,18 @@ masked_whiten, verl's multi-turn GAE, OpenRLHF's advantage normalisation and KL 
 
     reward_torch.py bench [B T] [--threads N]   time GAE + returns + whitening (median of 3)
     reward_torch.py known                       print the known-answer vectors the tests use
+    reward_torch.py lcs DIR                     write two 20 kB texts to DIR/{a,b}.txt and time
+                                                pylcs's longest common substring on them (PyPI)
 
 Use /usr/bin/python3 with python3-torch.
 """
 import sys
 import time
 
-import torch
+try:
+    import torch
+except ImportError:  # the lcs mode runs without it
+    torch = None
 
 
 def masked_mean(x, mask):
@@ -124,6 +129,35 @@ def bench(B, T, threads):
     print(f"torch trl-style GAE + returns + whitening [{B}, {T}] f32: median {times[1] * 1e3:.1f} ms")
 
 
+def lcs(directory):
+    import random
+
+    words = ["the", "model", "was", "born", "in", "a", "city", "of", "light", "and", "won", "two", "prizes",
+             "for", "physics", "chemistry", "she", "is", "known", "as"]
+    texts = []
+    for seed, name in ((1, "a"), (2, "b")):
+        rng = random.Random(seed)
+        t = ""
+        while len(t) < 20000:
+            t += rng.choice(words) + " "
+        t = t[:20000]
+        texts.append(t)
+        with open(f"{directory}/{name}.txt", "w") as f:
+            f.write(t)
+    try:
+        import pylcs
+    except ImportError:
+        print("pylcs is not installed (pip install pylcs): no peer timing")
+        return
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        n = pylcs.lcs_string_length(texts[0], texts[1])
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    print(f"pylcs lcs_string_length of two 20 kB texts: {n} characters, median {times[1] * 1e3:.1f} ms")
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     threads = 2
@@ -135,3 +169,5 @@ if __name__ == "__main__":
         bench(B, T, threads)
     elif args[0] == "known":
         known()
+    elif args[0] == "lcs":
+        lcs(args[1])
