@@ -50,7 +50,9 @@ using posttrain::detail::message;
 /// e^x for x ≤ 0, exactly 0 at −inf (the vectorised float exp gives ~1e−38 there).
 template <class T>
 T numerator(T x) {
-  const T e = std::is_same_v<T, float> ? T(posttrain::detail::exp_nonpositive(float(x))) : T(std::exp(x));
+  T e;
+  if constexpr (std::is_same_v<T, float>) e = posttrain::detail::exp_nonpositive(x);
+  else e = std::exp(x);
   return x == -std::numeric_limits<T>::infinity() ? T(0) : e;
 }
 
@@ -63,77 +65,88 @@ struct row_terms {
   double cross_entropy = 0, abs_sum = 0;
 };
 
-/// One row: zb(v) (or none), zv(v), g(v) accessors; writes the gradient row and returns the
-/// row's cross-entropy (when labelled) and Σ|z_V|.
-template <bool with_base, class T, class Zb, class Zv, class G>
+/// Names the first bad element of a row whose validity check failed.
+template <bool with_base, class Tb, class Tv>
+[[noreturn]] void report_bad_row(std::string_view who, index_t row, index_t n, const Tb* zb, const Tv* zv) {
+  for (index_t u = 0; u < n; ++u) {
+    const double a = double(zv[u]);
+    if (!std::isfinite(a))
+      throw value_error(message("posttrain::", who, ": z_value row ", row, " column ", u, " is ", a,
+                                "; value logits must be finite"));
+    if constexpr (with_base)
+      if (!(double(zb[u]) < std::numeric_limits<double>::infinity()))
+        throw value_error(message("posttrain::", who, ": z_base row ", row, " column ", u, " is ", double(zb[u]),
+                                  "; base logits must be finite or −inf"));
+  }
+  throw value_error(message("posttrain::", who, ": row ", row, " has a non-finite score"));
+}
+
+/// One dense row (zb unused without a base): writes the gradient row g and returns the row's
+/// cross-entropy (when labelled) and Σ|z_V|. Loops are branch-free (selects, `&` not `&&`) with
+/// 8 partial results, so the compiler vectorises all three passes.
+template <bool with_base, class T, class Tb, class Tv>
 row_terms ivl_row(std::string_view who, index_t row, index_t n, std::int64_t label, bool labelled, double ce_scale,
-                  double norm_scale, const Zb& zb, const Zv& zv, const G& g) {
+                  double norm_scale, const Tb* __restrict zb, const Tv* __restrict zv, T* __restrict g) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   const auto score = [&](index_t v) -> T {
-    if constexpr (with_base) return T(zb(v)) + T(zv(v));
-    else return T(zv(v));
+    if constexpr (with_base) return T(zb[v]) + T(zv[v]);
+    else return T(zv[v]);
   };
-  // Pass 1: the maximum score, Σ|z_V| and the validity checks, in 8 partials so it vectorises.
-  constexpr index_t w = 8;
-  T top[w], bad[w];
-  double abs_sum[w];
-  for (index_t k = 0; k < w; ++k) top[k] = -inf, bad[k] = T(0), abs_sum[k] = 0;
-  index_t v = 0;
-  for (; v + w <= n; v += w)
+  // Pass 1: the maximum score, Σ|z_V| and the validity checks. `check` stays 0 unless some z_V is
+  // non-finite or some z_B is NaN or +inf (x·0 is NaN exactly for those; −inf z_B is allowed).
+  constexpr index_t w = 16;
+  T top[w], check[w], abs_sum[w];
+  for (index_t k = 0; k < w; ++k) top[k] = -inf, check[k] = T(0), abs_sum[k] = T(0);
+  const index_t full = n / w * w;
+  const auto check_of = [](T b, T a) {
+    if constexpr (with_base) return a * T(0) + (b > -inf ? b : T(0)) * T(0);
+    else return a * T(0);
+  };
+  for (index_t v = 0; v < full; v += w)
     for (index_t k = 0; k < w; ++k) {
-      const T s = score(v + k), a = T(zv(v + k));
+      const T b = with_base ? T(zb[v + k]) : T(0), a = T(zv[v + k]), s = b + a;
       top[k] = s > top[k] ? s : top[k];
-      bad[k] += (s < inf && a < inf && a > -inf) ? T(0) : T(1);  // NaN, +inf, non-finite z_V
-      abs_sum[k] += double(a < T(0) ? -a : a);
+      check[k] += check_of(b, a);
+      abs_sum[k] += std::abs(a);
     }
-  for (; v < n; ++v) {
-    const T s = score(v), a = T(zv(v));
+  for (index_t v = full; v < n; ++v) {
+    const T b = with_base ? T(zb[v]) : T(0), a = T(zv[v]), s = b + a;
     top[0] = s > top[0] ? s : top[0];
-    bad[0] += (s < inf && a < inf && a > -inf) ? T(0) : T(1);
-    abs_sum[0] += double(a < T(0) ? -a : a);
+    check[0] += check_of(b, a);
+    abs_sum[0] += std::abs(a);
   }
-  T m = -inf, nbad = 0;
+  T m = -inf, checks = 0;
   row_terms out;
-  for (index_t k = 0; k < w; ++k) m = top[k] > m ? top[k] : m, nbad += bad[k], out.abs_sum += abs_sum[k];
-  if (nbad != T(0))
-    for (index_t u = 0; u < n; ++u) {
-      const T a = T(zv(u));
-      if (!(a < inf && a > -inf))
-        throw value_error(message("posttrain::", who, ": z_value row ", row, " column ", u, " is ", double(a),
-                                  "; value logits must be finite"));
-      if constexpr (with_base)
-        if (!(T(zb(u)) < inf))
-          throw value_error(message("posttrain::", who, ": z_base row ", row, " column ", u, " is ", double(zb(u)),
-                                    "; base logits must be finite or −inf"));
-    }
+  for (index_t k = 0; k < w; ++k) m = top[k] > m ? top[k] : m, checks += check[k], out.abs_sum += double(abs_sum[k]);
+  if (checks != T(0)) report_bad_row<with_base>(who, row, n, zb, zv);
+  const T reg = static_cast<T>(norm_scale);
   if (!labelled) {
-    for (index_t u = 0; u < n; ++u) g(u) = static_cast<T>(norm_scale * double(sign(T(zv(u)))));
+    for (index_t v = 0; v < n; ++v) g[v] = reg * sign(T(zv[v]));
     return out;
   }
   if (m == -inf)
     throw value_error(message("posttrain::", who, ": row ", row, " is labelled (", label,
                               ") but every score is −inf"));
-  // Pass 2: the numerators into the gradient row, and their sum.
-  double sum[w] = {};
-  for (v = 0; v + w <= n; v += w)
+  // Pass 2: the numerators into the gradient row (in cache), and their sum.
+  T sum[w] = {};
+  for (index_t v = 0; v < full; v += w)
     for (index_t k = 0; k < w; ++k) {
       const T e = numerator(T(score(v + k) - m));
-      g(v + k) = e;
-      sum[k] += double(e);
+      g[v + k] = e;
+      sum[k] += e;
     }
-  for (; v < n; ++v) {
+  for (index_t v = full; v < n; ++v) {
     const T e = numerator(T(score(v) - m));
-    g(v) = e;
-    sum[0] += double(e);
+    g[v] = e;
+    sum[0] += e;
   }
   double total = 0;
-  for (index_t k = 0; k < w; ++k) total += sum[k];
-  const double s_label = double(score(index_t(label)));
-  out.cross_entropy = double(m) + std::log(total) - s_label;
+  for (index_t k = 0; k < w; ++k) total += double(sum[k]);
+  out.cross_entropy = double(m) + std::log(total) - double(score(index_t(label)));
   // Pass 3: softmax/|M| + λ·sign/(T·V), then −1/|M| at the label.
-  const T scale = static_cast<T>(ce_scale / total), reg = static_cast<T>(norm_scale);
-  for (index_t u = 0; u < n; ++u) g(u) = g(u) * scale + reg * sign(T(zv(u)));
-  g(index_t(label)) -= static_cast<T>(ce_scale);
+  const T scale = static_cast<T>(ce_scale / total);
+  for (index_t v = 0; v < n; ++v) g[v] = g[v] * scale + reg * sign(T(zv[v]));
+  g[label] -= static_cast<T>(ce_scale);
   return out;
 }
 
@@ -164,22 +177,28 @@ ivl_result ivl_impl(std::string_view who, const B& be, const ZBV& zb, const ZVV&
   const double norm_scale = cells > 0 ? o.lambda / cells : 0.0;
   std::vector<row_terms> terms(static_cast<std::size_t>(rows));
   const bool dense = zv.stride(1) == 1 && gv.stride(1) == 1 && (!with_base || zb.stride(1) == 1);
+  using TB = typename ZBV::value_type;
+  using TV = typename ZVV::value_type;
   posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
+    // Strided rows go through dense copies (the kernel wants contiguous rows).
+    std::vector<TB> base_row(dense ? 0 : std::size_t(n));
+    std::vector<TV> value_row(dense ? 0 : std::size_t(n));
+    std::vector<T> grad_row(dense ? 0 : std::size_t(n));
     for (index_t r = r0; r < r1; ++r) {
       const auto y = static_cast<std::int64_t>(yv(r));
       const bool is_labelled = y != o.ignore_index;
       if (dense) {
-        const auto* b = with_base ? &zb(r, 0) : nullptr;
-        const auto* z = &zv(r, 0);
-        T* g = &gv(r, 0);
-        terms[std::size_t(r)] = ivl_row<with_base, T>(
-            who, r, n, y, is_labelled, ce_scale, norm_scale, [b](index_t v) { return b[v]; },
-            [z](index_t v) { return z[v]; }, [g](index_t v) -> T& { return g[v]; });
-      } else {
-        terms[std::size_t(r)] = ivl_row<with_base, T>(
-            who, r, n, y, is_labelled, ce_scale, norm_scale, [&](index_t v) { return zb(r, v); },
-            [&](index_t v) { return zv(r, v); }, [&](index_t v) -> T& { return gv(r, v); });
+        terms[std::size_t(r)] = ivl_row<with_base, T>(who, r, n, y, is_labelled, ce_scale, norm_scale,
+                                                      with_base ? &zb(r, 0) : nullptr, &zv(r, 0), &gv(r, 0));
+        continue;
       }
+      for (index_t v = 0; v < n; ++v) {
+        if constexpr (with_base) base_row[std::size_t(v)] = zb(r, v);
+        value_row[std::size_t(v)] = zv(r, v);
+      }
+      terms[std::size_t(r)] = ivl_row<with_base, T>(who, r, n, y, is_labelled, ce_scale, norm_scale,
+                                                    base_row.data(), value_row.data(), grad_row.data());
+      for (index_t v = 0; v < n; ++v) gv(r, v) = grad_row[std::size_t(v)];
     }
   });
   ivl_result result;
