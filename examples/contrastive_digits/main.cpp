@@ -24,6 +24,7 @@
 #include <posttrain/collapse.hpp>
 #include <posttrain/contrastive.hpp>
 
+#include "../common/adam.hpp"
 #include "../common/fashion_mnist.hpp"
 #include "../common/options.hpp"
 
@@ -38,22 +39,7 @@ namespace cl = posttrain::contrastive;
 
 constexpr index_t pixels = 784, hidden = 256, width = 64;
 
-/// A parameter tensor with its gradient and Adam's moments.
-struct parameter {
-  std::vector<float> value, grad, m, v;
-  parameter(std::size_t n, float scale, std::mt19937& gen) : value(n), grad(n), m(n), v(n) {
-    std::normal_distribution<float> normal(0.0f, scale);
-    for (auto& x : value) x = scale > 0 ? normal(gen) : 0.0f;
-  }
-  void adam(float lr, int step) {
-    const float b1 = 0.9f, b2 = 0.999f, c1 = 1 - std::pow(b1, float(step)), c2 = 1 - std::pow(b2, float(step));
-    for (std::size_t k = 0; k < value.size(); ++k) {
-      m[k] = b1 * m[k] + (1 - b1) * grad[k];
-      v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k];
-      value[k] -= lr * (m[k] / c1) / (std::sqrt(v[k] / c2) + 1e-8f);
-    }
-  }
-};
+using examples::parameter;
 
 struct encoder {
   parameter w1, b1, w2, b2;

@@ -5,4 +5,5 @@
 #include "contrastive.hpp"
 #include "io.hpp"
 #include "reward.hpp"
+#include "value.hpp"
 #include "rm_eval.hpp"

@@ -2,7 +2,8 @@
 # root), find nvcc, configure and build quietly (the log is printed only when a step fails).
 
 packages=(cmake ninja-build g++ libeigen3-dev libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
-          libopenblas-dev catch2 libbenchmark-dev zlib1g-dev dataset-fashion-mnist)
+          libopenblas-dev catch2 libbenchmark-dev zlib1g-dev dataset-fashion-mnist pkg-config fortunes
+          pocketsphinx-en-us libsphinxbase-dev)
 
 install_missing_packages() {
   local missing=()
