@@ -29,28 +29,13 @@
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/reward.hpp>
 
+#include "memory.hpp"
+
 namespace {
 
 namespace rw = posttrain::reward;
 using posttrain::index_t;
 
-/// Seconds of one copy of `bytes` bytes split by rows over the threads (median of 5).
-double copy_seconds(std::size_t floats, int threads) {
-  std::vector<float> a(floats, 1.0f), b(floats, 0.0f);
-  std::vector<double> t;
-  for (int rep = 0; rep < 5; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int chunk = 0; chunk < 64; ++chunk) {
-      const std::size_t lo = floats * std::size_t(chunk) / 64, hi = floats * std::size_t(chunk + 1) / 64;
-      std::memcpy(b.data() + lo, a.data() + lo, (hi - lo) * sizeof(float));
-    }
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    benchmark::DoNotOptimize(b.data());
-  }
-  std::sort(t.begin(), t.end());
-  return t[2];
-}
 
 void BM_gae_whiten(benchmark::State& state) {
   const index_t rows = 512, cols = 4096;
@@ -77,7 +62,7 @@ void BM_gae_whiten(benchmark::State& state) {
   }
   seconds /= double(state.iterations());
   // A copy moving the same 25 bytes per element: 12.5 bytes read and 12.5 written.
-  const double copy = copy_seconds(n * 25 / 8, threads);
+  const double copy = bench::copy_seconds(n * 25 / 8, threads);
   state.counters["GB_per_s"] = double(n) * 25 / seconds / 1e9;
   state.counters["copy_GB_per_s"] = double(n) * 25 / copy / 1e9;
   state.counters["fraction_of_copy"] = copy / seconds;

@@ -20,28 +20,13 @@
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/value.hpp>
 
+#include "memory.hpp"
+
 namespace {
 
 namespace va = posttrain::value;
 using posttrain::index_t;
 
-/// Seconds of one copy of `floats` floats split over the threads (median of 5).
-double copy_seconds(std::size_t floats, int threads) {
-  std::vector<float> a(floats, 1.0f), b(floats, 0.0f);
-  std::vector<double> t;
-  for (int rep = 0; rep < 5; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int chunk = 0; chunk < 64; ++chunk) {
-      const std::size_t lo = floats * std::size_t(chunk) / 64, hi = floats * std::size_t(chunk + 1) / 64;
-      std::memcpy(b.data() + lo, a.data() + lo, (hi - lo) * sizeof(float));
-    }
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    benchmark::DoNotOptimize(b.data());
-  }
-  std::sort(t.begin(), t.end());
-  return t[2];
-}
 
 std::vector<float> random_logits(std::size_t n, unsigned seed, float scale) {
   std::mt19937 gen(seed);
@@ -73,7 +58,7 @@ void BM_ivl_loss(benchmark::State& state) {
     benchmark::DoNotOptimize(grad.data());
   }
   seconds /= double(state.iterations());
-  const double copy = copy_seconds(n * 3 / 2, threads);  // 6 bytes read + 6 written per element
+  const double copy = bench::copy_seconds(n * 3 / 2, threads);  // 6 bytes read + 6 written per element
   state.counters["loss"] = loss;
   state.counters["GB_per_s"] = double(n) * 12 / seconds / 1e9;
   state.counters["fraction_of_copy"] = copy / seconds;

@@ -11,6 +11,22 @@
 
 namespace posttrain::cli {
 
+/// s as a JSON string literal: quotes, backslashes and control characters escaped.
+inline void write_json_string(std::ostream& os, std::string_view s) {
+  os << '"';
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') os << '\\' << ch;
+    else if (ch == '\n') os << "\\n";
+    else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      os << buf;
+    } else os << ch;
+  }
+  os << '"';
+}
+
 class json_writer {
  public:
   explicit json_writer(std::ostream& os) : os_(os) {}
@@ -85,20 +101,7 @@ class json_writer {
     os_ << '\n';
     for (std::size_t i = 0; i < first_.size(); ++i) os_ << "  ";
   }
-  void string(std::string_view s) {
-    os_ << '"';
-    for (const char ch : s) {
-      const auto u = static_cast<unsigned char>(ch);
-      if (ch == '"' || ch == '\\') os_ << '\\' << ch;
-      else if (ch == '\n') os_ << "\\n";
-      else if (u < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", u);
-        os_ << buf;
-      } else os_ << ch;
-    }
-    os_ << '"';
-  }
+  void string(std::string_view s) { write_json_string(os_, s); }
   std::ostream& os_;
   std::vector<bool> first_;
   bool after_key_ = false;

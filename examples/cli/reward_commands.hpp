@@ -21,6 +21,7 @@
 
 #include "command.hpp"
 #include "host_backend.hpp"
+#include "json_writer.hpp"
 
 namespace posttrain::cli {
 namespace reward_cmd {
@@ -54,21 +55,6 @@ inline void write_array(std::ostream& os, const std::vector<double>& v) {
     write_number(os, v[k]);
   }
   os << ']';
-}
-
-inline void write_string(std::ostream& os, std::string_view s) {
-  os << '"';
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') os << '\\' << ch;
-    else if (ch == '\n') os << "\\n";
-    else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      os << buf;
-    } else os << ch;
-  }
-  os << '"';
 }
 
 /// A field's problem, reported as FILE:LINE: what.
@@ -224,7 +210,7 @@ inline int run_trace(const arguments& args) {
     os << '{';
     if (const json::value* id = v.find("id")) {
       os << "\"id\":";
-      if (id->is_string()) write_string(os, id->as_string());
+      if (id->is_string()) write_json_string(os, id->as_string());
       else if (id->is_number()) write_number(os, id->as_number());
       else throw bad_line("\"id\" must be a string or a number");
       os << ',';
@@ -302,7 +288,7 @@ inline int run_gae(const arguments& args) {
     os << '{';
     if (r.id) {
       os << "\"id\":";
-      write_string(os, *r.id);
+      write_json_string(os, *r.id);
       os << ',';
     }
     os << "\"advantages\":";

@@ -457,11 +457,11 @@ int main(int argc, char** argv) {
       for (index_t k = 0; k < large.vocab.size(); ++k) row[k] += z[std::size_t(k)];
     });
     std::printf("\nheld-out perplexity on 'computers' (%zu positions):\n", eval.size());
-    std::printf("  %-52s %8.1f\n", "small base (bigram)", ppl_small);
-    std::printf("  %-52s %8.1f\n", "small base + value network", ppl_small_value);
-    std::printf("  %-52s %8.1f\n", "large base (pocketsphinx trigram)", ppl_large);
-    std::printf("  %-52s %8.1f\n", "large base + the same value network (transferred)", ppl_transfer);
-    std::printf("  %-52s %8.1f\n", "large base + a value network trained on it (reference)", ppl_reference);
+    std::printf("  %-56s %8.1f\n", "small base (bigram)", ppl_small);
+    std::printf("  %-56s %8.1f\n", "small base + value network", ppl_small_value);
+    std::printf("  %-56s %8.1f\n", "large base (pocketsphinx trigram)", ppl_large);
+    std::printf("  %-56s %8.1f\n", "large base + the same value network (transferred)", ppl_transfer);
+    std::printf("  %-56s %8.1f\n", "large base + a value network trained on it (reference)", ppl_reference);
     std::printf("  (the map covers %lld of the large base's %lld words)\n", static_cast<long long>(map.mapped()),
                 static_cast<long long>(large.vocab.size()));
 

@@ -494,3 +494,40 @@ PT_TEST("value: decoding against transformers' warpers and a sort-based referenc
   if constexpr (posttrain::host_backend<test_backend>) decode_tests(backend());
   else SUCCEED("the value module runs on host backends; CUDA kernels are not written yet");
 }
+
+namespace {
+template <class Backend>
+void docs_example(const Backend& be) {
+  const std::int64_t B = 3, V = 40, T = 5;
+  const auto base = ref::random_matrix(B, V, 51), val = ref::random_matrix(B, V, 52, -0.5, 0.5);
+  auto z_base = upload<float>(base), z_value = upload<float>(val), combined = output<float>(B, V);
+  auto tokens = output<std::int64_t>(1, B);
+  auto log_probs = output<float>(1, B);
+  const std::vector<std::uint64_t> seeds = {11, 12, 13};  // one per request, fixed for its lifetime
+  const std::uint64_t step = 0;
+  auto zb_train = upload<float>(ref::random_matrix(T, V, 53)), zv_train = upload<float>(ref::random_matrix(T, V, 54));
+  auto grad = output<float>(T, V);
+  const std::vector<std::int64_t> label_data = {4, 17, -100, 39, 0};
+  const posttrain::tensor_view<const std::int64_t, 1> labels(label_data.data(), T);
+  // example-begin value_use
+  // Decoding: the base's logits plus the value network's, then one sampling step per row.
+  va::residual(be, z_base.view, z_value.view, combined.view, /*alpha=*/1.0);
+  va::decode_step(be, combined.view, seeds, step, tokens.view.row(0), log_probs.view.row(0),
+                  {.temperature = 0.7, .top_k = 50, .top_p = 0.9});
+  // Training the value network against the frozen base: the loss and ∂L/∂z_value in one call.
+  const va::ivl_result r = va::ivl_loss_and_gradient(be, zb_train.view, zv_train.view, labels, grad.view,
+                                                     {.lambda = 1.0, .ignore_index = -100});
+  // example-end value_use
+  CHECK(r.labelled == 4);
+  CHECK(std::isfinite(r.loss));
+  auto proc = output<float>(B, V);
+  va::processed_log_probs(be, combined.view, proc.view, {.temperature = 0.7, .top_k = 50, .top_p = 0.9});
+  const auto p = download(proc.view), t = download(tokens.view);
+  for (std::int64_t b = 0; b < B; ++b) CHECK(p(b, std::int64_t(t(0, b))) > -inf);  // a survivor was drawn
+}
+}  // namespace
+
+PT_TEST("value: the use docs/value.md shows") {
+  if constexpr (posttrain::host_backend<test_backend>) docs_example(backend());
+  else SUCCEED("the value module runs on host backends; CUDA kernels are not written yet");
+}

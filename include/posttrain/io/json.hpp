@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "../text/utf8.hpp"
 #include "../core/error.hpp"
 
 namespace posttrain::io::json {
@@ -187,21 +188,6 @@ class parser {
     return v;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) out += static_cast<char>(cp);
-    else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-    else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::uint32_t hex4() {
     if (p_ + 4 > s_.size()) fail("\\u needs four hex digits");
     std::uint32_t v = 0;
@@ -276,7 +262,7 @@ class parser {
           } else if (cp >= 0xDC00 && cp < 0xE000) {
             fail("a lone low surrogate");
           }
-          append_utf8(out, cp);
+          text::append_utf8(out, char32_t(cp));
           break;
         }
         default: --p_; fail(std::string("invalid escape '\\") + e + "'");
