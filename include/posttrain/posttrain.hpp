@@ -7,3 +7,4 @@
 #include "reward.hpp"
 #include "value.hpp"
 #include "rm_eval.hpp"
+#include "simplify.hpp"

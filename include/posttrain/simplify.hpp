@@ -1,0 +1,10 @@
+#pragma once
+// The simplify module: readability and the filtering of sentence pairs into simplification
+// corpora (Trans-SS).
+//   simplify/syllables.hpp    syllable heuristics (en, fr, es, de), a CMU pronouncing dictionary
+//   simplify/readability.hpp  counts, FRE (four languages), FKGL, the batched pair scores
+//   simplify/bleu.hpp         BLEU with sacrebleu's conventions (13a, smoothings, effective order)
+// Text handling (UTF-8, words, sentences, lowercase) is in posttrain/text/.
+#include "simplify/bleu.hpp"
+#include "simplify/readability.hpp"
+#include "simplify/syllables.hpp"

@@ -1,0 +1,161 @@
+#pragma once
+// Syllable counts of words:
+//
+//   heuristic_syllables(word, language)
+//     english  the reference heuristic (Trans-SS): vowel groups over aeiouy, −1 for a final e,
+//              +1 for a final le, at least 1
+//     french   vowel groups over aeiouy and the accented vowels, diphthongs merged, a final mute
+//              e or es (after a consonant) not counted, at least 1
+//     spanish  vowel groups over aeiouáéíóúü, split between two strong vowels (a e o and the
+//              accented á é í ó ú: "le-er", "dí-a"), at least 1
+//     german   vowel groups over aeiouyäöü (ei, ie, au, eu, äu merged), at least 1
+//   Accented letters are letters: they are folded to their base letter for English and German.
+//
+//   pronouncing_dictionary   a CMU-format dictionary (word, then ARPAbet phones; alternates as
+//                            word(2)) read from a file at run time; syllables = vowel phones.
+//                            Debian: pocketsphinx-en-us's cmudict-en-us.dict.
+//   syllable_counter         the dictionary where it knows the word, else the heuristic.
+//   heuristic_agreement      how often the heuristic equals the dictionary, over its words.
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../text/words.hpp"
+
+namespace posttrain::simplify {
+
+enum class language { english, french, spanish, german };
+
+namespace detail {
+
+inline bool in(char32_t c, std::u32string_view set) { return set.find(c) != std::u32string_view::npos; }
+
+}  // namespace detail
+
+inline index_t heuristic_syllables(std::string_view word, language lang = language::english) {
+  const auto decoded = text::decode_utf8(word);
+  std::u32string w;
+  for (const char32_t c : decoded.chars) {
+    if (!text::detail::letter(c)) continue;
+    const char32_t lower = text::detail::to_lower(c);
+    w += (lang == language::english || lang == language::german) ? text::fold_accents(lower) : lower;
+  }
+  if (w.empty()) return 1;
+  std::u32string_view vowels;
+  switch (lang) {
+    case language::english: vowels = U"aeiouy"; break;
+    case language::german: vowels = U"aeiouy"; break;  // ä ö ü folded to a o u
+    case language::french: vowels = U"aeiouyàâäéèêëîïôöùûüÿæœ"; break;
+    case language::spanish: vowels = U"aeiouáéíóúü"; break;
+  }
+  const auto strong = [](char32_t c) { return detail::in(c, U"aeoáéíóú"); };
+  index_t groups = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!detail::in(w[i], vowels)) continue;
+    if (i == 0 || !detail::in(w[i - 1], vowels)) ++groups;
+    else if (lang == language::spanish && strong(w[i]) && strong(w[i - 1])) ++groups;  // hiatus
+  }
+  const std::size_t n = w.size();
+  if (lang == language::english) {
+    if (w[n - 1] == U'e') --groups;
+    if (n >= 2 && w[n - 2] == U'l' && w[n - 1] == U'e') ++groups;
+  } else if (lang == language::french && groups > 1) {
+    const bool mute_e = n >= 2 && w[n - 1] == U'e' && !detail::in(w[n - 2], vowels);
+    const bool mute_es = n >= 3 && w[n - 2] == U'e' && w[n - 1] == U's' && !detail::in(w[n - 3], vowels);
+    if (mute_e || mute_es) --groups;
+  }
+  return std::max<index_t>(groups, 1);
+}
+
+class pronouncing_dictionary {
+ public:
+  pronouncing_dictionary() = default;
+
+  /// Reads a CMU-format file; errors (unreadable file, a line without phones) name the line.
+  static pronouncing_dictionary load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw runtime_error("posttrain::simplify::pronouncing_dictionary: cannot open " + path);
+    pronouncing_dictionary d;
+    std::string line;
+    long line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty() || line.rfind(";;;", 0) == 0) continue;
+      const auto space = line.find_first_of(" \t");
+      if (space == std::string::npos) throw parse_error(path, line_no, 1, "a word without phones");
+      std::string word = text::lowercase(std::string_view(line).substr(0, space));
+      if (const auto paren = word.find('('); paren != std::string::npos && word.back() == ')') word.resize(paren);
+      index_t vowels = 0;
+      for (std::size_t i = space; i < line.size();) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        const std::size_t j = std::min(line.find_first_of(" \t", i), line.size());
+        if (j > i && is_vowel_phone(std::string_view(line).substr(i, j - i))) ++vowels;
+        i = j;
+      }
+      d.syllables_.try_emplace(word, vowels);  // the first pronunciation wins
+    }
+    return d;
+  }
+
+  /// The syllables of the word's first pronunciation, if the dictionary has it (any case).
+  std::optional<index_t> syllables(std::string_view word) const {
+    const auto it = syllables_.find(text::lowercase(word));
+    if (it == syllables_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::size_t size() const { return syllables_.size(); }
+  const std::unordered_map<std::string, index_t>& entries() const { return syllables_; }
+
+  /// An ARPAbet vowel, with or without its stress digit.
+  static bool is_vowel_phone(std::string_view phone) {
+    while (!phone.empty() && phone.back() >= '0' && phone.back() <= '9') phone.remove_suffix(1);
+    static constexpr std::string_view vowels[] = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER",
+                                                   "EY", "IH", "IY", "OW", "OY", "UH", "UW"};
+    return std::find(std::begin(vowels), std::end(vowels), phone) != std::end(vowels);
+  }
+
+ private:
+  std::unordered_map<std::string, index_t> syllables_;
+};
+
+/// The dictionary's count where it knows the word, else the heuristic of `lang`.
+struct syllable_counter {
+  const pronouncing_dictionary* dictionary = nullptr;
+  language lang = language::english;
+  index_t operator()(std::string_view word) const {
+    if (dictionary)
+      if (const auto s = dictionary->syllables(word)) return std::max<index_t>(*s, 1);
+    return heuristic_syllables(word, lang);
+  }
+};
+
+struct heuristic_agreement {
+  std::size_t words = 0;
+  double exact = 0;                // fraction of words where the heuristic equals the dictionary
+  double mean_absolute_error = 0;  // syllables per word
+};
+
+/// The English heuristic against the dictionary, over the dictionary's alphabetic words.
+inline heuristic_agreement agreement_with(const pronouncing_dictionary& d) {
+  heuristic_agreement a;
+  double exact = 0, error = 0;
+  for (const auto& [word, syllables] : d.entries()) {
+    if (word.empty() || !std::all_of(word.begin(), word.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '\''; }))
+      continue;
+    const index_t h = heuristic_syllables(word);
+    ++a.words;
+    exact += h == syllables;
+    error += std::abs(double(h - syllables));
+  }
+  if (a.words > 0) a.exact = exact / double(a.words), a.mean_absolute_error = error / double(a.words);
+  return a;
+}
+
+}  // namespace posttrain::simplify

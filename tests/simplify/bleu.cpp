@@ -1,0 +1,70 @@
+// BLEU against sacrebleu 2.6's numbers on the same inputs (13a tokenisation, smoothing methods,
+// effective order, lowercase, corpus BLEU), and the 13a tokenizer itself.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include <posttrain/simplify/bleu.hpp>
+
+namespace sp = posttrain::simplify;
+
+TEST_CASE("simplify: the 13a tokenizer", "[simplify]") {
+  CHECK(sp::tokenize_13a("Hello, world! It's 3.14 or 1,000-2 (test) &amp; \"quotes\".") ==
+        "Hello , world ! It's 3.14 or 1,000 - 2 ( test ) & \" quotes \" .");
+  CHECK(sp::tokenize_13a("a.b,c d. e, 5.5 x-y 7-8 $10 @home") == "a . b , c d . e , 5.5 x-y 7 - 8 $ 10 @ home");
+  CHECK(sp::tokenize_13a("Émile's café... ok?") == "Émile's café . . . ok ?");
+  CHECK(sp::tokenize_13a("") == "");
+}
+
+namespace {
+struct sacrebleu_case {
+  const char* hypothesis;
+  const char* reference;
+  double exp, exp_lc, floor, add_k, none, none_lc;
+};
+// sacrebleu.metrics.BLEU(smooth_method=..., effective_order=True, lowercase=...).sentence_score
+const sacrebleu_case cases[] = {
+    {"The cat sat on the mat.", "The cat sat on the mat.", 100.00000000000004, 100.00000000000004,
+     100.00000000000004, 100.00000000000004, 100.00000000000004, 100.00000000000004},
+    {"The cat is on the mat.", "There is a cat on the mat.", 39.44243648327556, 39.44243648327556, 39.44243648327556,
+     48.49748534690111, 39.44243648327556, 39.44243648327556},
+    {"completely different words here", "nothing in common at all", 0, 0, 0, 0, 0, 0},
+    {"the the the the", "the cat", 15.97357760615681, 15.97357760615681, 8.034284189446518, 31.947155212313625, 0, 0},
+    {"A B", "a b c d e", 0, 22.31301601484299, 0, 0, 0, 22.31301601484299},
+    {"Hello, world!", "hello world", 15.97357760615681, 18.99589214128981, 8.034284189446518, 31.947155212313625, 0,
+     0},
+    {"I like green apples and red pears.", "I like red apples and green pears very much.", 14.466269715322012,
+     14.466269715322012, 7.693590287109661, 23.939874747073365, 0, 0},
+};
+}  // namespace
+
+TEST_CASE("simplify: sentence BLEU equals sacrebleu's to 1e-9", "[simplify]") {
+  for (const auto& c : cases) {
+    INFO(c.hypothesis << " | " << c.reference);
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference).score == Approx(c.exp).margin(1e-9));
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference, {.lowercase = true}).score == Approx(c.exp_lc).margin(1e-9));
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference, {.smoothing = sp::bleu_smoothing::floor}).score ==
+          Approx(c.floor).margin(1e-9));
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference, {.smoothing = sp::bleu_smoothing::add_k}).score ==
+          Approx(c.add_k).margin(1e-9));
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference, {.smoothing = sp::bleu_smoothing::none}).score ==
+          Approx(c.none).margin(1e-9));
+    CHECK(sp::sentence_bleu(c.hypothesis, c.reference, {.smoothing = sp::bleu_smoothing::none, .lowercase = true})
+              .score == Approx(c.none_lc).margin(1e-9));
+  }
+}
+
+TEST_CASE("simplify: corpus BLEU equals sacrebleu's corpus_score", "[simplify]") {
+  std::vector<std::string> hyps, refs;
+  for (const auto& c : cases) hyps.push_back(c.hypothesis), refs.push_back(c.reference);
+  CHECK(sp::corpus_bleu(hyps, refs).score == Approx(36.24892603346683).margin(1e-9));
+  CHECK(sp::corpus_bleu(hyps, refs, {.effective_order = false, .lowercase = true}).score ==
+        Approx(38.19914674975851).margin(1e-9));
+  CHECK_THROWS_AS(sp::corpus_bleu(hyps, std::vector<std::string>{"x"}), posttrain::shape_error);
+  // Identical → 100, empty hypothesis → 0.
+  CHECK(sp::sentence_bleu("", "a b c").score == 0);
+  const auto r = sp::sentence_bleu("one two three four five", "one two three four five");
+  CHECK(r.score == Approx(100));
+  CHECK(r.brevity_penalty == 1);
+}

@@ -1,0 +1,89 @@
+// Readability counts and scores, the syllable heuristics and the pronouncing dictionary.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <posttrain/simplify/readability.hpp>
+
+namespace sp = posttrain::simplify;
+
+TEST_CASE("simplify: FRE and FKGL known answers", "[simplify]") {
+  const auto c = sp::count_text("The cat sat on the mat.");
+  CHECK(c.words == 6);
+  CHECK(c.sentences == 1);
+  CHECK(c.syllables == 6);
+  CHECK(sp::flesch_reading_ease(c) == Approx(116.145).epsilon(1e-12));
+  CHECK(sp::flesch_kincaid_grade(c) == Approx(-1.45).epsilon(1e-12));
+  const auto d = sp::count_text("Cool dogs wear da sunglasses.");
+  CHECK(d.syllables == 7);
+  CHECK(sp::flesch_kincaid_grade(d) == Approx(2.88).epsilon(1e-12));
+  // The other languages' formulas on the same counts.
+  const sp::text_counts k{10, 2, 15, 0};
+  CHECK(sp::flesch_reading_ease(k, sp::language::french) == Approx(207 - 1.015 * 5 - 73.6 * 1.5));
+  CHECK(sp::flesch_reading_ease(k, sp::language::spanish) == Approx(206.835 - 1.02 * 5 - 60 * 1.5));
+  CHECK(sp::flesch_reading_ease(k, sp::language::german) == Approx(180 - 5 - 58.5 * 1.5));
+}
+
+TEST_CASE("simplify: empty text, punctuation only, CRLF, invalid UTF-8", "[simplify]") {
+  const auto e = sp::count_text("");
+  CHECK(e.words == 0);
+  CHECK(e.sentences == 0);
+  CHECK(sp::flesch_reading_ease(e) == Approx(206.835));
+  CHECK(std::isfinite(sp::flesch_kincaid_grade(e)));
+  const auto p = sp::count_text("?!... ---");
+  CHECK(p.words == 0);
+  CHECK(std::isfinite(sp::flesch_reading_ease(p)));
+  const auto crlf = sp::count_text("The cat sat.\r\nThe dog ran.\r\n");
+  CHECK(crlf.words == 6);
+  CHECK(crlf.sentences == 2);
+  const auto bad = sp::count_text("The cat \xff\xfe sat.");
+  CHECK(bad.invalid_bytes == 2);
+  CHECK(bad.words == 3);
+}
+
+TEST_CASE("simplify: the syllable heuristics", "[simplify]") {
+  CHECK(sp::heuristic_syllables("sunglasses") == 3);
+  CHECK(sp::heuristic_syllables("table") == 2);  // final le
+  CHECK(sp::heuristic_syllables("the") == 1);    // at least one
+  CHECK(sp::heuristic_syllables("yesterday") == 3);
+  CHECK(sp::heuristic_syllables("Café") == 1);  // é folds to e, and a final e is taken as silent
+  CHECK(sp::heuristic_syllables("rhythm") == 1);
+  // French: diphthongs merged, mute final e.
+  CHECK(sp::heuristic_syllables("maison", sp::language::french) == 2);
+  CHECK(sp::heuristic_syllables("oiseau", sp::language::french) == 2);
+  CHECK(sp::heuristic_syllables("table", sp::language::french) == 1);
+  CHECK(sp::heuristic_syllables("été", sp::language::french) == 2);
+  // Spanish: strong vowels split (hiatus), accented weak vowels are strong.
+  CHECK(sp::heuristic_syllables("leer", sp::language::spanish) == 2);
+  CHECK(sp::heuristic_syllables("día", sp::language::spanish) == 2);
+  CHECK(sp::heuristic_syllables("ciudad", sp::language::spanish) == 2);
+  CHECK(sp::heuristic_syllables("poeta", sp::language::spanish) == 3);
+  // German: ä ö ü are vowels, ei/au merge.
+  CHECK(sp::heuristic_syllables("Mädchen", sp::language::german) == 2);
+  CHECK(sp::heuristic_syllables("Haus", sp::language::german) == 1);
+}
+
+TEST_CASE("simplify: a CMU pronouncing dictionary, with the heuristic as fallback", "[simplify]") {
+  const std::string path = "simplify_test_dict.txt";
+  {
+    std::ofstream f(path);
+    f << ";;; a comment\nwhole HH OW1 L\nfire F AY1 ER0\nfire(2) F AY1 R\nTABLE T EY B AH L\n";
+  }
+  const auto d = sp::pronouncing_dictionary::load(path);
+  CHECK(d.size() == 3);
+  CHECK(d.syllables("Whole") == 1);
+  CHECK(d.syllables("fire") == 2);  // the first pronunciation
+  CHECK(!d.syllables("sunglasses"));
+  const sp::syllable_counter counter{&d};
+  CHECK(counter("whole") == 1);        // the heuristic says 2
+  CHECK(counter("sunglasses") == 3);   // not in the dictionary: the heuristic
+  const auto a = sp::agreement_with(d);
+  CHECK(a.words == 3);
+  // The heuristic: whole 2 (final le), fire 1 (final e), table 2; the dictionary 1, 2, 2.
+  CHECK(a.exact == Approx(1.0 / 3));
+  CHECK(a.mean_absolute_error == Approx(2.0 / 3));
+  std::remove(path.c_str());
+  CHECK_THROWS_AS(sp::pronouncing_dictionary::load("/nonexistent/dict"), posttrain::runtime_error);
+}
