@@ -6,6 +6,7 @@
 #include "builtin_commands.hpp"
 #include "nc_metrics_command.hpp"
 #include "reward_commands.hpp"
+#include "simplify_commands.hpp"
 #include "rm_eval_command.hpp"
 #include "command.hpp"
 

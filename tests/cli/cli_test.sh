@@ -93,6 +93,16 @@ expect 0 "1 row\(s\), 1 valid position\(s\), 1 line\(s\) skipped" gae --skip-bad
 expect 1 "variance needs at least 2" gae --whiten trl --skip-bad "$work/gae_bad.jsonl"
 expect 2 "--masking must be zero or skip" gae --masking some "$work/gae.jsonl"
 
-checks=44
+# simplify-pairs and readability: TSV in, TSV out; malformed lines counted, never merged.
+printf 'The committee postponed the deliberation regarding the municipal expenditure.\tThe committee delayed the talk about the city spending.\nThe cat sat on the mat.\tthe cat sat on the mat.\nno tab here\nshort one\tanother short\n' >"$work/pairs.tsv"
+printf 'The cat sat on the mat.\nCool dogs wear da sunglasses.\n' >"$work/text.txt"
+expect 0 "kept 0; dropped identical 1, too_short 1, unknown_token 0, low_bleu 1, small_difference 0; 1 malformed line\(s\) .*first at line 3" simplify-pairs "$work/pairs.tsv"
+expect 0 "delayed the talk about the city spending.	-27.900	66.100	10.553" simplify-pairs --min-bleu 5 "$work/pairs.tsv"
+expect 2 "--score must be fre or fkgl" simplify-pairs --score x "$work/pairs.tsv"
+expect 0 "6	1	6	116.145	-1.450	0" readability "$work/text.txt"
+expect 0 "5	1	7	.*	2.880	0" readability "$work/text.txt"
+expect 2 "--language must be en, fr, es or de" readability --language it "$work/text.txt"
+
+checks=50
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -87,3 +87,26 @@ TEST_CASE("simplify: a CMU pronouncing dictionary, with the heuristic as fallbac
   std::remove(path.c_str());
   CHECK_THROWS_AS(sp::pronouncing_dictionary::load("/nonexistent/dict"), posttrain::runtime_error);
 }
+
+#include <posttrain/simplify/pairs.hpp>
+
+TEST_CASE("simplify: the Trans-SS pair rule, each reason in order", "[simplify]") {
+  const std::string complex = "The committee postponed the deliberation regarding the municipal expenditure.";
+  const std::string simple = "The committee delayed the talk about the city spending.";
+  auto d = sp::judge_pair(complex, simple, {.min_bleu = 5});
+  CHECK(d.verdict == sp::pair_verdict::kept);
+  CHECK(d.bleu == Approx(sp::sentence_bleu(simple, complex, {.lowercase = true}).score));
+  CHECK(d.reference_score == Approx(sp::flesch_reading_ease(sp::count_text(complex))));
+  CHECK(!d.reference_is_simple);  // the translation reads easier
+  CHECK(sp::judge_pair(complex, simple).verdict == sp::pair_verdict::low_bleu);  // BLEU 10.6 ≤ 15
+  CHECK(sp::judge_pair(simple, complex, {.min_bleu = 5, .score = sp::readability_score::flesch_kincaid_grade})
+            .reference_is_simple);
+  CHECK(sp::judge_pair("The Cat sat on the mat.", "the cat sat on the mat.").verdict == sp::pair_verdict::identical);
+  CHECK(sp::judge_pair("Three words only.", "A longer sentence than that one.").verdict ==
+        sp::pair_verdict::too_short);
+  CHECK(sp::judge_pair("A dog barked at the moon tonight.", "A dog barked at the <unk> tonight.").verdict ==
+        sp::pair_verdict::unknown_token);
+  CHECK(sp::judge_pair("A dog barked at the moon tonight.", "A dog barked at the sun tonight.").verdict ==
+        sp::pair_verdict::small_difference);
+  CHECK(std::string(sp::name(sp::pair_verdict::low_bleu)) == "low_bleu");
+}

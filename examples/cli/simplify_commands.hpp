@@ -1,0 +1,212 @@
+#pragma once
+// posttrain simplify-pairs: translation pairs → simplification pairs (the Trans-SS filter).
+// posttrain readability: words, sentences, syllables, FRE and FKGL of each input line.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <posttrain/simplify.hpp>
+#include <posttrain/simplify/pairs.hpp>
+
+#include "command.hpp"
+#include "host_backend.hpp"
+
+namespace posttrain::cli {
+namespace simplify_cmd {
+
+inline simplify::language parse_language(const arguments& args) {
+  const std::string l = args.option("language").value_or("en");
+  if (l == "en") return simplify::language::english;
+  if (l == "fr") return simplify::language::french;
+  if (l == "es") return simplify::language::spanish;
+  if (l == "de") return simplify::language::german;
+  throw usage_error("--language must be en, fr, es or de, not '" + l + "'");
+}
+
+inline double number_option(const arguments& args, const char* name, double fallback) {
+  const auto v = args.option(name);
+  if (!v) return fallback;
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v->size() || v->empty()) throw usage_error(std::string("--") + name + " needs a number, not '" + *v + "'");
+  return x;
+}
+
+/// The dictionary of --dictionary (kept alive for the counter), or none.
+inline std::unique_ptr<simplify::pronouncing_dictionary> load_dictionary(const arguments& args) {
+  const auto path = args.option("dictionary");
+  if (!path) return nullptr;
+  return std::make_unique<simplify::pronouncing_dictionary>(simplify::pronouncing_dictionary::load(*path));
+}
+
+inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std::ifstream>& file) {
+  if (name == "-") return std::cin;
+  file = std::make_unique<std::ifstream>(name);
+  if (!*file) throw std::runtime_error("cannot open " + name);
+  return *file;
+}
+
+inline std::string strip_cr(std::string s) {
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+inline int run_pairs(const arguments& args) {
+  simplify::pair_filter_options o;
+  o.min_bleu = number_option(args, "min-bleu", o.min_bleu);
+  o.min_difference = number_option(args, "min-difference", o.min_difference);
+  o.min_words = index_t(number_option(args, "min-words", double(o.min_words)));
+  o.lang = parse_language(args);
+  if (auto u = args.option("unknown")) o.unknown_token = *u;
+  if (auto s = args.option("score")) {
+    if (*s == "fre") o.score = simplify::readability_score::flesch_reading_ease;
+    else if (*s == "fkgl") o.score = simplify::readability_score::flesch_kincaid_grade;
+    else throw usage_error("--score must be fre or fkgl, not '" + *s + "'");
+  }
+  const auto dictionary = load_dictionary(args);
+  const simplify::syllable_counter syllables{dictionary.get(), o.lang};
+  // One TSV file, or two parallel files.
+  const auto ref_file = args.option("reference"), mt_file = args.option("translation");
+  if (bool(ref_file) != bool(mt_file)) throw usage_error("--reference and --translation go together");
+  if (ref_file && !args.positional().empty()) throw usage_error("give a TSV FILE or --reference/--translation, not both");
+  if (!ref_file && args.positional().size() > 1) throw usage_error("expected one TSV FILE");
+  std::unique_ptr<std::ifstream> f1, f2;
+  std::istream& in1 = open_or_stdin(ref_file ? *ref_file : (args.positional().empty() ? "-" : args.positional()[0]), f1);
+  std::istream* in2 = mt_file ? &open_or_stdin(*mt_file, f2) : nullptr;
+
+  const host_backend_for_cli be;
+  const bool progress = isatty(2) != 0;
+  constexpr std::size_t batch = 16384;
+  std::vector<std::string> reference(batch), translation(batch);
+  std::vector<long> line_of(batch);
+  std::vector<simplify::pair_decision> decisions(batch);
+  std::vector<char> malformed(batch);
+  long line_no = 0, pairs = 0, bad = 0;
+  std::vector<long> bad_lines;
+  long counts[6] = {};
+  for (bool more = true; more;) {
+    // Read a batch (constant memory), judge it on all threads, write it in input order.
+    std::size_t n = 0;
+    std::string a, b;
+    while (n < batch) {
+      if (!std::getline(in1, a)) {
+        more = false;
+        break;
+      }
+      ++line_no;
+      malformed[n] = 0;
+      if (in2) {
+        if (!std::getline(*in2, b)) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
+        reference[n] = strip_cr(a), translation[n] = strip_cr(b);
+      } else {
+        a = strip_cr(a);
+        const auto tab = a.find('\t');
+        if (tab == std::string::npos || a.find('\t', tab + 1) != std::string::npos) {
+          malformed[n] = 1;
+        } else {
+          reference[n] = a.substr(0, tab), translation[n] = a.substr(tab + 1);
+        }
+      }
+      line_of[n++] = line_no;
+    }
+    if (!more && in2 && std::getline(*in2, b)) throw std::runtime_error(*mt_file + " has more lines than " + *ref_file);
+    be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i)
+        if (!malformed[std::size_t(i)])
+          decisions[std::size_t(i)] = simplify::judge_pair(reference[std::size_t(i)], translation[std::size_t(i)], o,
+                                                           syllables);
+    });
+    for (std::size_t i = 0; i < n; ++i) {
+      if (malformed[i]) {
+        ++bad;
+        if (bad_lines.size() < 5) bad_lines.push_back(line_of[i]);
+        continue;
+      }
+      ++pairs;
+      const auto& d = decisions[i];
+      ++counts[int(d.verdict)];
+      if (d.verdict != simplify::pair_verdict::kept) continue;
+      const bool ref_simple = d.reference_is_simple;
+      const std::string& complex = ref_simple ? translation[i] : reference[i];
+      const std::string& simple = ref_simple ? reference[i] : translation[i];
+      const double rc = ref_simple ? d.translation_score : d.reference_score;
+      const double rs = ref_simple ? d.reference_score : d.translation_score;
+      std::printf("%s\t%s\t%.3f\t%.3f\t%.3f\n", complex.c_str(), simple.c_str(), rc, rs, d.bleu);
+    }
+    std::fflush(stdout);
+    if (progress) std::fprintf(stderr, "\r%ld pairs, %ld kept", pairs, counts[0]);
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  std::fprintf(stderr, "posttrain simplify-pairs: %ld pairs: kept %ld; dropped identical %ld, too_short %ld, "
+                       "unknown_token %ld, low_bleu %ld, small_difference %ld",
+               pairs, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]);
+  if (bad > 0) {
+    std::fprintf(stderr, "; %ld malformed line(s) (not two tab-separated fields), first at line", bad);
+    for (const long l : bad_lines) std::fprintf(stderr, " %ld", l);
+  }
+  std::fprintf(stderr, "\n");
+  return 0;
+}
+
+inline const bool pairs_registered = add(command{
+    "simplify-pairs",
+    "keep translation pairs whose readability differs (Trans-SS): TSV in, TSV out",
+    "usage: posttrain simplify-pairs [--min-bleu B] [--min-difference D] [--min-words N]\n"
+    "                                [--score fre|fkgl] [--language en|fr|es|de] [--dictionary PATH]\n"
+    "                                [--unknown TOKEN] (FILE | --reference A --translation B)\n\n"
+    "Reads reference<TAB>translation lines (FILE, '-' or none: standard input) or two parallel\n"
+    "files, and writes complex<TAB>simple<TAB>R_complex<TAB>R_simple<TAB>bleu for each kept pair, in\n"
+    "input order. A pair is kept iff the sides differ (ignoring case), both have more than N words\n"
+    "(3), the translation has no TOKEN (<unk>), sentence BLEU(translation, reference) > B (15;\n"
+    "13a, lowercase, exp smoothing) and |R(reference) − R(translation)| > D (10), R the score\n"
+    "(FRE, or FKGL). The easier side is the simple one. --dictionary counts syllables with a CMU\n"
+    "dictionary (e.g. pocketsphinx-en-us's cmudict-en-us.dict), the heuristic where it has no entry.\n"
+    "Runs in batches on all cores with constant memory; a progress line on a terminal; the kept and\n"
+    "dropped counts by reason, and malformed lines (not two fields; skipped), on stderr at the end.\n",
+    {"min-bleu", "min-difference", "min-words", "score", "language", "dictionary", "unknown", "reference",
+     "translation"},
+    {},
+    run_pairs});
+
+inline int run_readability(const arguments& args) {
+  const auto lang = parse_language(args);
+  const auto dictionary = load_dictionary(args);
+  const simplify::syllable_counter syllables{dictionary.get(), lang};
+  if (args.positional().size() > 1) throw usage_error("expected one FILE");
+  std::unique_ptr<std::ifstream> f;
+  std::istream& in = open_or_stdin(args.positional().empty() ? "-" : args.positional()[0], f);
+  std::printf("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto c = simplify::count_text(strip_cr(line), syllables);
+    std::printf("%lld\t%lld\t%lld\t%.3f\t%.3f\t%zu\n", static_cast<long long>(c.words),
+                static_cast<long long>(c.sentences), static_cast<long long>(c.syllables),
+                simplify::flesch_reading_ease(c, lang), simplify::flesch_kincaid_grade(c), c.invalid_bytes);
+  }
+  return 0;
+}
+
+inline const bool readability_registered = add(command{
+    "readability",
+    "words, sentences, syllables, FRE and FKGL of each line, as TSV",
+    "usage: posttrain readability [--language en|fr|es|de] [--dictionary PATH] [FILE]\n\n"
+    "For each line of FILE ('-' or none: standard input) prints words, sentences, syllables, the\n"
+    "Flesch reading ease of the language, the Flesch–Kincaid grade and the count of invalid UTF-8\n"
+    "bytes (replaced, never an error). --dictionary: a CMU pronouncing dictionary for syllables.\n",
+    {"language", "dictionary"},
+    {},
+    run_readability});
+
+}  // namespace simplify_cmd
+}  // namespace posttrain::cli
