@@ -110,3 +110,25 @@ TEST_CASE("simplify: the Trans-SS pair rule, each reason in order", "[simplify]"
         sp::pair_verdict::small_difference);
   CHECK(std::string(sp::name(sp::pair_verdict::low_bleu)) == "low_bleu");
 }
+
+#include <posttrain/simplify/thesaurus.hpp>
+
+TEST_CASE("simplify: a MyThes thesaurus: synonyms without generic terms, antonyms or the word", "[simplify]") {
+  const std::string path = "simplify_test_thesaurus.dat";
+  {
+    std::ofstream f(path);
+    f << "UTF-8\nbig|2\n(adj)|large|Big|huge|great (similar term)\n(adj)|large|bad|small (antonym)\n"
+         "purchase|1\n(verb)|buy|acquire (generic term)\n";
+  }
+  const auto t = sp::thesaurus::load(path);
+  CHECK(t.size() == 2);
+  CHECK(t.synonyms("Big") == std::vector<std::string>{"large", "huge", "bad"});
+  CHECK(t.synonyms("purchase") == std::vector<std::string>{"buy"});
+  CHECK(t.synonyms("missing").empty());
+  {
+    std::ofstream f(path);
+    f << "UTF-8\nbig|2\n(adj)|large\n";
+  }
+  CHECK_THROWS_WITH(sp::thesaurus::load(path), Catch::Contains(path + ":4"));
+  std::remove(path.c_str());
+}
