@@ -69,6 +69,22 @@ class arguments {
   std::vector<std::string> flags_, positional_;
 };
 
+/// The number given to --name, or the fallback when the option is absent; a usage_error when it
+/// is not a number.
+inline double number_option(const arguments& args, const std::string& name, double fallback) {
+  const auto v = args.option(name);
+  if (!v) return fallback;
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v->size() || v->empty()) throw usage_error("--" + name + " needs a number, not '" + *v + "'");
+  return x;
+}
+
 struct command {
   std::string name;
   std::string summary;                  // one line, for `posttrain --help`

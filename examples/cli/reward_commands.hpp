@@ -130,17 +130,6 @@ long for_each_line(std::istream& in, const std::string& name, bool skip_bad, con
   return skipped;
 }
 
-inline double parse_double(const std::string& s, const char* option) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty()) throw usage_error(std::string("--") + option + " needs a number, not '" + s + "'");
-  return v;
-}
 
 // ---------------------------------------------------------------------------------------------
 // trace-rewards
@@ -177,7 +166,7 @@ inline int run_trace(const arguments& args) {
     else if (*o == "bytes") config.offsets = reward::offset_unit::bytes;
     else throw usage_error("--offsets must be code-points or bytes, not '" + *o + "'");
   }
-  if (auto p = args.option("eos-penalty")) config.missing_eos_penalty = parse_double(*p, "eos-penalty");
+  config.missing_eos_penalty = number_option(args, "eos-penalty", config.missing_eos_penalty);
   if (args.flag("keep-questions")) config.skip_questions = false;
   std::unique_ptr<std::ifstream> file;
   std::string name;
@@ -259,8 +248,8 @@ struct gae_row {
 
 inline int run_gae(const arguments& args) {
   reward::gae_options o;
-  if (auto g = args.option("gamma")) o.gamma = parse_double(*g, "gamma");
-  if (auto l = args.option("lambda")) o.lambda = parse_double(*l, "lambda");
+  o.gamma = number_option(args, "gamma", o.gamma);
+  o.lambda = number_option(args, "lambda", o.lambda);
   if (auto m = args.option("masking")) {
     if (*m == "zero") o.masking = reward::mask_semantics::zero;
     else if (*m == "skip") o.masking = reward::mask_semantics::skip;

@@ -29,19 +29,6 @@ inline simplify::language parse_language(const arguments& args) {
   throw usage_error("--language must be en, fr, es or de, not '" + l + "'");
 }
 
-inline double number_option(const arguments& args, const char* name, double fallback) {
-  const auto v = args.option(name);
-  if (!v) return fallback;
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(*v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v->size() || v->empty()) throw usage_error(std::string("--") + name + " needs a number, not '" + *v + "'");
-  return x;
-}
 
 /// The dictionary of --dictionary (kept alive for the counter), or none.
 inline std::unique_ptr<simplify::pronouncing_dictionary> load_dictionary(const arguments& args) {
