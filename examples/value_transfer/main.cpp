@@ -211,7 +211,10 @@ class trigram_model {
     vocab.add("</s>");
     wid_.push_back(ngram_wid(model_, "</s>"));
   }
-  ~trigram_model() { ngram_model_free(model_); }
+  ~trigram_model() {
+    ngram_model_free(model_);
+    logmath_free(math_);  // the model took a reference of its own
+  }
   trigram_model(const trigram_model&) = delete;
   trigram_model& operator=(const trigram_model&) = delete;
 
