@@ -5,9 +5,11 @@
 //   simplify/readability.hpp  counts, FRE (four languages), FKGL, the batched pair scores
 //   simplify/bleu.hpp         BLEU with sacrebleu's conventions (13a, smoothings, effective order)
 //   simplify/pairs.hpp        the Trans-SS pair filter
+//   simplify/lexical.hpp      lexical simplification: selection, rank-sum ranking, metrics
 //   simplify/thesaurus.hpp    synonyms from a MyThes thesaurus
 // Text handling (UTF-8, words, sentences, lowercase) is in posttrain/text/.
 #include "simplify/bleu.hpp"
+#include "simplify/lexical.hpp"
 #include "simplify/pairs.hpp"
 #include "simplify/readability.hpp"
 #include "simplify/syllables.hpp"

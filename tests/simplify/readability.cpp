@@ -132,3 +132,50 @@ TEST_CASE("simplify: a MyThes thesaurus: synonyms without generic terms, antonym
   CHECK_THROWS_WITH(sp::thesaurus::load(path), Catch::Contains(path + ":4"));
   std::remove(path.c_str());
 }
+
+#include <posttrain/simplify/lexical.hpp>
+
+TEST_CASE("simplify: candidate selection, rank-sum ranking and the evaluation metrics", "[simplify]") {
+  sp::frequency_list f;
+  f.add("big", 900), f.add("large", 500), f.add("huge", 80), f.add("Vast", 10);
+  const std::vector<std::string> candidates = {"Large", "enormous", "big", "large", "huge", "vast", "Big"};
+  CHECK(sp::select_candidates("Big", candidates, f) == std::vector<std::string>{"Large", "huge", "vast"});
+  CHECK(sp::select_candidates("gigantic", std::vector<std::string>{"colossal"}, f) ==
+        std::vector<std::string>{"gigantic"});
+  // Ranks: equal values share the lowest rank.
+  const std::vector<double> v = {0.5, 0.9, 0.5, 0.1};
+  CHECK(sp::competition_ranks(v) == std::vector<posttrain::index_t>{2, 1, 2, 4});
+  CHECK(sp::competition_ranks(v, false) == std::vector<posttrain::index_t>{2, 4, 2, 1});
+  // Frequency (higher better) ranks 1 2 3; LM loss (lower better) ranks 3 1 2: sums 4 3 5.
+  const std::vector<sp::ranking_feature> features = {{{500, 80, 10}, true}, {{3.0, 1.0, 2.0}, false}};
+  CHECK(sp::rank_by_rank_sum(features, 3) == std::vector<posttrain::index_t>{1, 0, 2});
+  CHECK_THROWS_AS(sp::rank_by_rank_sum(features, 4), posttrain::shape_error);
+  // Metrics on hand-built instances.
+  const std::vector<std::vector<std::string>> generated = {{"large", "huge"}, {"quick"}, {"a", "b", "c"}};
+  const std::vector<std::vector<std::string>> gold = {{"Large", "vast"}, {"fast", "rapid"}, {"c"}};
+  const auto g = sp::evaluate_generation(generated, gold);
+  CHECK(g.potential == Approx(2.0 / 3));
+  CHECK(g.precision == Approx(2.0 / 6));
+  CHECK(g.recall == Approx(2.0 / 5));
+  CHECK(g.f1 == Approx(2 * (1.0 / 3) * 0.4 / (1.0 / 3 + 0.4)));
+  const std::vector<std::string> words = {"big", "speedy", "d"}, chosen = {"vast", "speedy", "e"};
+  const auto p = sp::evaluate_pipeline(words, chosen, gold);
+  CHECK(p.precision == Approx(2.0 / 3));  // vast ∈ gold; speedy unchanged; e wrong
+  CHECK(p.accuracy == Approx(1.0 / 3));
+  CHECK(p.changed == Approx(2.0 / 3));
+  CHECK_THROWS_AS(sp::evaluate_pipeline(words, std::vector<std::string>{"x"}, gold), posttrain::shape_error);
+  const std::string path = "simplify_test_freq.tsv";
+  {
+    std::ofstream out(path);
+    out << "the\t100\nCat\t7\r\n";
+  }
+  const auto loaded = sp::frequency_list::load(path);
+  CHECK(loaded.count("cat") == 7);
+  CHECK(loaded.size() == 2);
+  {
+    std::ofstream out(path);
+    out << "the\t100\nbroken line\n";
+  }
+  CHECK_THROWS_WITH(sp::frequency_list::load(path), Catch::Contains(path + ":2"));
+  std::remove(path.c_str());
+}
