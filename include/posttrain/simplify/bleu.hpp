@@ -18,7 +18,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <map>
+#include <cstdint>
+#include <iterator>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -130,29 +132,47 @@ class bleu_statistics {
   explicit bleu_statistics(const bleu_options& o = {}) : options_(o) {}
 
   void add(std::string_view hypothesis, std::span<const std::string> references) {
+    // Tokens become small integers (ids local to this call) and an n-gram a fixed array of
+    // them; each side's n-grams are sorted once and counted by runs, then merged: no map of
+    // strings, and one allocation per side and order.
     const auto hyp = tokens(hypothesis);
-    std::map<std::vector<std::string_view>, double> ref_max;
-    double closest = -1;
     std::vector<std::vector<std::string>> refs;
     for (const auto& r : references) refs.push_back(tokens(r));
+    std::unordered_map<std::string_view, std::uint32_t> id;
+    const auto ids_of = [&](const std::vector<std::string>& t) {
+      std::vector<std::uint32_t> out(t.size());
+      for (std::size_t i = 0; i < t.size(); ++i) out[i] = id.try_emplace(t[i], std::uint32_t(id.size())).first->second;
+      return out;
+    };
+    const auto hyp_ids = ids_of(hyp);
+    std::vector<std::vector<std::uint32_t>> ref_ids;
+    double closest = -1;
     for (const auto& ref : refs) {
+      ref_ids.push_back(ids_of(ref));
       const double len = double(ref.size());
       const double d = std::abs(len - double(hyp.size())), best = std::abs(closest - double(hyp.size()));
       if (closest < 0 || d < best || (d == best && len < closest)) closest = len;
-      for (int n = 1; n <= 4; ++n) {
-        std::map<std::vector<std::string_view>, double> counts;
-        for (std::size_t i = 0; i + std::size_t(n) <= ref.size(); ++i)
-          ++counts[std::vector<std::string_view>(ref.begin() + std::ptrdiff_t(i), ref.begin() + std::ptrdiff_t(i + n))];
-        for (const auto& [g, k] : counts) ref_max[g] = std::max(ref_max[g], k);
-      }
     }
     for (int n = 1; n <= 4; ++n) {
-      std::map<std::vector<std::string_view>, double> counts;
-      for (std::size_t i = 0; i + std::size_t(n) <= hyp.size(); ++i)
-        ++counts[std::vector<std::string_view>(hyp.begin() + std::ptrdiff_t(i), hyp.begin() + std::ptrdiff_t(i + n))];
-      for (const auto& [g, k] : counts) {
-        const auto it = ref_max.find(g);
-        correct_[std::size_t(n - 1)] += std::min(k, it == ref_max.end() ? 0.0 : it->second);
+      const auto hyp_counts = ngram_counts(hyp_ids, n);
+      // The largest count of each n-gram over the references.
+      std::vector<std::pair<gram, double>> ref_max;
+      for (const auto& r : ref_ids) {
+        auto counts = ngram_counts(r, n);
+        std::vector<std::pair<gram, double>> merged;
+        std::merge(ref_max.begin(), ref_max.end(), counts.begin(), counts.end(), std::back_inserter(merged),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+        ref_max.clear();
+        for (const auto& e : merged) {
+          if (!ref_max.empty() && ref_max.back().first == e.first) ref_max.back().second = std::max(ref_max.back().second, e.second);
+          else ref_max.push_back(e);
+        }
+      }
+      // Clipped matches: a merge walk of the two sorted count lists.
+      auto r = ref_max.begin();
+      for (const auto& [g, k] : hyp_counts) {
+        while (r != ref_max.end() && r->first < g) ++r;
+        if (r != ref_max.end() && r->first == g) correct_[std::size_t(n - 1)] += std::min(k, r->second);
       }
       total_[std::size_t(n - 1)] += double(std::max<std::ptrdiff_t>(0, std::ptrdiff_t(hyp.size()) - n + 1));
     }
@@ -195,6 +215,26 @@ class bleu_statistics {
   }
 
  private:
+  using gram = std::array<std::uint32_t, 4>;  // unused positions hold 0xFFFFFFFF
+
+  /// The distinct n-grams of a token-id sequence with their counts, sorted.
+  static std::vector<std::pair<gram, double>> ngram_counts(const std::vector<std::uint32_t>& ids, int n) {
+    std::vector<gram> grams;
+    for (std::size_t i = 0; i + std::size_t(n) <= ids.size(); ++i) {
+      gram g;
+      g.fill(0xFFFFFFFFu);
+      for (int k = 0; k < n; ++k) g[std::size_t(k)] = ids[i + std::size_t(k)];
+      grams.push_back(g);
+    }
+    std::sort(grams.begin(), grams.end());
+    std::vector<std::pair<gram, double>> out;
+    for (const auto& g : grams) {
+      if (!out.empty() && out.back().first == g) out.back().second += 1;
+      else out.emplace_back(g, 1.0);
+    }
+    return out;
+  }
+
   std::vector<std::string> tokens(std::string_view line) const {
     std::string t = tokenize_13a(options_.lowercase ? text::lowercase(line) : std::string(line));
     std::vector<std::string> out;
