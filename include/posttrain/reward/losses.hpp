@@ -54,6 +54,7 @@ namespace detail {
 struct position_loss {
   double loss, grad;
   bool clipped;
+  double log_ratio = 0;  // logp − logp_old (policy), summed for approx_kl
 };
 
 /// Aggregation weights: the loss and gradient of position (i, t) are multiplied by weight(i).
@@ -83,17 +84,17 @@ std::vector<double> aggregation_weights(const MV& mask, loss_aggregation agg, do
 }
 
 /// Runs position(i, t) -> position_loss over the valid positions, writes weight·grad (0 where
-/// masked) and returns {Σ weight·loss, clipped count, extra sum}.
+/// masked) and returns Σ weight·loss, the clip fraction and the mean of −log_ratio (approx_kl).
 template <class B, class MV, class GV, class Position>
 ppo_loss_result accumulate_loss(const B& be, const MV& mv, const GV& gv, const std::vector<double>& weight,
                                 double valid_total, const Position& position) {
   using TG = typename GV::value_type;
   const index_t rows = mv.extent(0), cols = mv.extent(1);
-  std::vector<double> loss(std::size_t(rows), 0.0), clipped(std::size_t(rows), 0.0);
+  std::vector<double> loss(std::size_t(rows), 0.0), clipped(std::size_t(rows), 0.0), log_ratio(std::size_t(rows), 0.0);
   posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
     for (index_t i = r0; i < r1; ++i) {
       const double w = weight[std::size_t(i)];
-      double l = 0, c = 0;
+      double l = 0, c = 0, k = 0;
       for (index_t t = 0; t < cols; ++t) {
         if (!valid(mv(i, t))) {
           gv(i, t) = TG(0);
@@ -102,19 +103,23 @@ ppo_loss_result accumulate_loss(const B& be, const MV& mv, const GV& gv, const s
         const position_loss p = position(i, t);
         l += p.loss;
         c += p.clipped ? 1.0 : 0.0;
+        k += p.log_ratio;
         gv(i, t) = static_cast<TG>(w * p.grad);
       }
       loss[std::size_t(i)] = w * l;
       clipped[std::size_t(i)] = c;
+      log_ratio[std::size_t(i)] = k;
     }
   });
   ppo_loss_result r;
   for (index_t i = 0; i < rows; ++i) {
     r.loss += loss[std::size_t(i)];
     r.clip_fraction += clipped[std::size_t(i)];
+    r.approx_kl -= log_ratio[std::size_t(i)];
   }
   r.valid_positions = valid_total;
   r.clip_fraction = valid_total > 0 ? r.clip_fraction / valid_total : 0.0;
+  r.approx_kl = valid_total > 0 ? r.approx_kl / valid_total : 0.0;  // mean of logp_old − logp
   return r;
 }
 
@@ -147,23 +152,16 @@ ppo_loss_result policy_loss_and_gradient(const B& be, const L& logp, const O& lo
   double valid_total = 0;
   const auto weight = detail::aggregation_weights(mv, o.aggregation, valid_total);
   const double lo = 1 - o.clip_low, hi = 1 + o.clip_high;
-  auto result = detail::accumulate_loss(be, mv, gv, weight, valid_total, [&](index_t i, index_t t) {
+  return detail::accumulate_loss(be, mv, gv, weight, valid_total, [&](index_t i, index_t t) {
     const double a = double(av(i, t)), log_ratio = double(lv(i, t)) - double(ov(i, t));
     const double ratio = std::exp(log_ratio);
     const double unclipped = -a * ratio, clipped = -a * std::clamp(ratio, lo, hi);
     // ∂(−A·ρ)/∂logp = −A·ρ; the clipped branch is flat in logp.
-    detail::position_loss p{unclipped, -a * ratio, false};
-    if (clipped > unclipped) p = {clipped, 0.0, true};
-    if (o.dual_clip && a < 0 && p.loss > -a * *o.dual_clip) p = {-a * *o.dual_clip, 0.0, true};
+    detail::position_loss p{unclipped, -a * ratio, false, log_ratio};
+    if (clipped > unclipped) p = {clipped, 0.0, true, log_ratio};
+    if (o.dual_clip && a < 0 && p.loss > -a * *o.dual_clip) p = {-a * *o.dual_clip, 0.0, true, log_ratio};
     return p;
   });
-  // approx_kl is a diagnostic: a second, cheap reduction.
-  double kl = 0;
-  for (index_t i = 0; i < mv.extent(0); ++i)
-    for (index_t t = 0; t < mv.extent(1); ++t)
-      if (detail::valid(mv(i, t))) kl += double(ov(i, t)) - double(lv(i, t));
-  result.approx_kl = valid_total > 0 ? kl / valid_total : 0.0;
-  return result;
 }
 
 /// The (clipped) value loss of predictions v against returns with the old values (all
