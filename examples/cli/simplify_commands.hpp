@@ -30,11 +30,23 @@ inline simplify::language parse_language(const arguments& args) {
 }
 
 
-/// The dictionary of --dictionary (kept alive for the counter), or none.
-inline std::unique_ptr<simplify::pronouncing_dictionary> load_dictionary(const arguments& args) {
+/// What counts syllables: the dictionary of --dictionary, a model learned from it with
+/// --learn-syllables (for the words it lacks), else the heuristic of the language.
+struct syllable_source {
+  std::unique_ptr<simplify::pronouncing_dictionary> dictionary;
+  std::unique_ptr<simplify::syllable_model> model;
+  simplify::syllable_counter counter(simplify::language lang) const { return {dictionary.get(), lang, model.get()}; }
+};
+
+inline syllable_source load_syllables(const arguments& args) {
+  syllable_source s;
   const auto path = args.option("dictionary");
-  if (!path) return nullptr;
-  return std::make_unique<simplify::pronouncing_dictionary>(simplify::pronouncing_dictionary::load(*path));
+  if (args.flag("learn-syllables") && !path) throw usage_error("--learn-syllables needs --dictionary");
+  if (!path) return s;
+  s.dictionary = std::make_unique<simplify::pronouncing_dictionary>(simplify::pronouncing_dictionary::load(*path));
+  if (args.flag("learn-syllables"))
+    s.model = std::make_unique<simplify::syllable_model>(simplify::syllable_model::train(*s.dictionary));
+  return s;
 }
 
 inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std::ifstream>& file) {
@@ -61,8 +73,8 @@ inline int run_pairs(const arguments& args) {
     else if (*s == "fkgl") o.score = simplify::readability_score::flesch_kincaid_grade;
     else throw usage_error("--score must be fre or fkgl, not '" + *s + "'");
   }
-  const auto dictionary = load_dictionary(args);
-  const simplify::syllable_counter syllables{dictionary.get(), o.lang};
+  const auto source = load_syllables(args);
+  const simplify::syllable_counter syllables = source.counter(o.lang);
   // One TSV file, or two parallel files.
   const auto ref_file = args.option("reference"), mt_file = args.option("translation");
   if (bool(ref_file) != bool(mt_file)) throw usage_error("--reference and --translation go together");
@@ -151,25 +163,26 @@ inline const bool pairs_registered = add(command{
     "keep translation pairs whose readability differs (Trans-SS): TSV in, TSV out",
     "usage: posttrain simplify-pairs [--min-bleu B] [--min-difference D] [--min-words N]\n"
     "                                [--score fre|fkgl] [--language en|fr|es|de] [--dictionary PATH]\n"
-    "                                [--unknown TOKEN] (FILE | --reference A --translation B)\n\n"
+    "                                [--learn-syllables] [--unknown TOKEN] (FILE | --reference A --translation B)\n\n"
     "Reads reference<TAB>translation lines (FILE, '-' or none: standard input) or two parallel\n"
     "files, and writes complex<TAB>simple<TAB>R_complex<TAB>R_simple<TAB>bleu for each kept pair, in\n"
     "input order. A pair is kept iff the sides differ (ignoring case), both have more than N words\n"
     "(3), the translation has no TOKEN (<unk>), sentence BLEU(translation, reference) > B (15;\n"
     "13a, lowercase, exp smoothing) and |R(reference) − R(translation)| > D (10), R the score\n"
     "(FRE, or FKGL). The easier side is the simple one. --dictionary counts syllables with a CMU\n"
-    "dictionary (e.g. pocketsphinx-en-us's cmudict-en-us.dict), the heuristic where it has no entry.\n"
+    "dictionary (e.g. pocketsphinx-en-us's cmudict-en-us.dict), the heuristic where it has no entry;\n"
+    "--learn-syllables replaces that heuristic by letter rules learned from the dictionary (a few s).\n"
     "Runs in batches on all cores with constant memory; a progress line on a terminal; the kept and\n"
     "dropped counts by reason, and malformed lines (not two fields; skipped), on stderr at the end.\n",
     {"min-bleu", "min-difference", "min-words", "score", "language", "dictionary", "unknown", "reference",
      "translation"},
-    {},
+    {"learn-syllables"},
     run_pairs});
 
 inline int run_readability(const arguments& args) {
   const auto lang = parse_language(args);
-  const auto dictionary = load_dictionary(args);
-  const simplify::syllable_counter syllables{dictionary.get(), lang};
+  const auto source = load_syllables(args);
+  const simplify::syllable_counter syllables = source.counter(lang);
   if (args.positional().size() > 1) throw usage_error("expected one FILE");
   std::unique_ptr<std::ifstream> f;
   std::istream& in = open_or_stdin(args.positional().empty() ? "-" : args.positional()[0], f);
@@ -187,12 +200,14 @@ inline int run_readability(const arguments& args) {
 inline const bool readability_registered = add(command{
     "readability",
     "words, sentences, syllables, FRE and FKGL of each line, as TSV",
-    "usage: posttrain readability [--language en|fr|es|de] [--dictionary PATH] [FILE]\n\n"
+    "usage: posttrain readability [--language en|fr|es|de] [--dictionary PATH [--learn-syllables]]\n"
+    "                             [FILE]\n\n"
     "For each line of FILE ('-' or none: standard input) prints words, sentences, syllables, the\n"
     "Flesch reading ease of the language, the Flesch–Kincaid grade and the count of invalid UTF-8\n"
-    "bytes (replaced, never an error). --dictionary: a CMU pronouncing dictionary for syllables.\n",
+    "bytes (replaced, never an error). --dictionary: a CMU pronouncing dictionary for syllables;\n"
+    "--learn-syllables: letter rules learned from it for the words it lacks, not the heuristic.\n",
     {"language", "dictionary"},
-    {},
+    {"learn-syllables"},
     run_readability});
 
 }  // namespace simplify_cmd

@@ -2,6 +2,7 @@
 // The simplify module: readability and the filtering of sentence pairs into simplification
 // corpora (Trans-SS).
 //   simplify/syllables.hpp    syllable heuristics (en, fr, es, de), a CMU pronouncing dictionary
+//   simplify/syllable_model.hpp  syllables learned from the dictionary for the words it lacks
 //   simplify/readability.hpp  counts, FRE (four languages), FKGL, the batched pair scores
 //   simplify/bleu.hpp         BLEU with sacrebleu's conventions (13a, smoothings, effective order)
 //   simplify/pairs.hpp        the Trans-SS pair filter
@@ -12,5 +13,6 @@
 #include "simplify/lexical.hpp"
 #include "simplify/pairs.hpp"
 #include "simplify/readability.hpp"
+#include "simplify/syllable_model.hpp"
 #include "simplify/syllables.hpp"
 #include "simplify/thesaurus.hpp"

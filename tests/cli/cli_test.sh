@@ -102,7 +102,10 @@ expect 2 "--score must be fre or fkgl" simplify-pairs --score x "$work/pairs.tsv
 expect 0 "6	1	6	116.145	-1.450	0" readability "$work/text.txt"
 expect 0 "5	1	7	.*	2.880	0" readability "$work/text.txt"
 expect 2 "--language must be en, fr, es or de" readability --language it "$work/text.txt"
+printf 'the DH AH0\ncat K AE1 T\nsat S AE1 T\non AA1 N\nmat M AE1 T\ncool K UW1 L\n' >"$work/dict.txt"
+expect 0 "6	1	6	116.145	-1.450	0" readability --dictionary "$work/dict.txt" --learn-syllables "$work/text.txt"
+expect 2 "--learn-syllables needs --dictionary" readability --learn-syllables "$work/text.txt"
 
-checks=50
+checks=52
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -21,7 +21,7 @@
 
 #include "../core.hpp"
 #include "../text/words.hpp"
-#include "syllables.hpp"
+#include "syllable_model.hpp"
 
 namespace posttrain::simplify {
 

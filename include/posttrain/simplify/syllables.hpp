@@ -14,7 +14,8 @@
 //   pronouncing_dictionary   a CMU-format dictionary (word, then ARPAbet phones; alternates as
 //                            word(2)) read from a file at run time; syllables = vowel phones.
 //                            Debian: pocketsphinx-en-us's cmudict-en-us.dict.
-//   syllable_counter         the dictionary where it knows the word, else the heuristic.
+//   (syllable_counter, in syllable_model.hpp, combines the dictionary, a model learned from it
+//   and the heuristic.)
 //   heuristic_agreement      how often the heuristic equals the dictionary, over its words.
 
 #include <algorithm>
@@ -123,17 +124,6 @@ class pronouncing_dictionary {
 
  private:
   std::unordered_map<std::string, index_t> syllables_;
-};
-
-/// The dictionary's count where it knows the word, else the heuristic of `lang`.
-struct syllable_counter {
-  const pronouncing_dictionary* dictionary = nullptr;
-  language lang = language::english;
-  index_t operator()(std::string_view word) const {
-    if (dictionary)
-      if (const auto s = dictionary->syllables(word)) return std::max<index_t>(*s, 1);
-    return heuristic_syllables(word, lang);
-  }
 };
 
 struct heuristic_agreement {
