@@ -63,6 +63,13 @@ class thesaurus {
     return t;
   }
 
+  /// Adds synonyms of a word (lookup is case-insensitive), after any it has, without repeats.
+  void add(std::string_view word, const std::vector<std::string>& synonyms) {
+    auto& list = synonyms_[posttrain::text::lowercase(word)];
+    for (const auto& s : synonyms)
+      if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
+  }
+
   /// The word's synonyms (empty when the thesaurus does not have it).
   const std::vector<std::string>& synonyms(std::string_view word) const {
     static const std::vector<std::string> none;
