@@ -24,29 +24,13 @@
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/simplify.hpp>
 
+#include "../common/fortunes.hpp"
 #include "../common/options.hpp"
 
 namespace {
 
 namespace sp = posttrain::simplify;
 using posttrain::index_t;
-
-/// The sentences of the fortunes entries of one file ('%' separates entries).
-std::vector<std::string> sentences_of(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  std::string line, entry;
-  const auto flush = [&] {
-    for (auto& s : posttrain::text::split_sentences(entry)) out.push_back(std::move(s));
-    entry.clear();
-  };
-  while (std::getline(in, line)) {
-    if (line == "%") flush();
-    else entry += (entry.empty() ? "" : " ") + line;
-  }
-  flush();
-  return out;
-}
 
 bool ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -101,7 +85,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> sentences;
     for (const char* topic : {"fortunes", "literature", "wisdom", "science", "people", "politics", "work", "love",
                               "education", "humorists", "miscellaneous", "platitudes", "law", "medicine"})
-      for (auto& s : sentences_of(std::string("/usr/share/games/fortunes/") + topic)) {
+      for (auto& s : examples::fortune_sentences(std::string(examples::fortunes_dir) + topic)) {
         const auto n = posttrain::text::words(s).size();
         if (n >= 6 && n <= 25 && sentences.size() < limit) sentences.push_back(std::move(s));
       }

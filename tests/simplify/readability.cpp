@@ -137,7 +137,11 @@ TEST_CASE("simplify: a MyThes thesaurus: synonyms without generic terms, antonym
 
 TEST_CASE("simplify: candidate selection, rank-sum ranking and the evaluation metrics", "[simplify]") {
   sp::frequency_list f;
+  CHECK(f.relative("big") == 0);  // an empty list
   f.add("big", 900), f.add("large", 500), f.add("huge", 80), f.add("Vast", 10);
+  CHECK(f.total() == 1490);
+  CHECK(f.relative("vast") == Approx(10.0 / 1490));
+  CHECK(f.relative("absent") == 0);
   const std::vector<std::string> candidates = {"Large", "enormous", "big", "large", "huge", "vast", "Big"};
   CHECK(sp::select_candidates("Big", candidates, f) == std::vector<std::string>{"Large", "huge", "vast"});
   CHECK(sp::select_candidates("gigantic", std::vector<std::string>{"colossal"}, f) ==

@@ -59,17 +59,24 @@ class frequency_list {
     return f;
   }
 
-  void add(std::string_view word, double count) { counts_[posttrain::text::lowercase(word)] += count; }
+  void add(std::string_view word, double count) {
+    counts_[posttrain::text::lowercase(word)] += count;
+    total_ += count;
+  }
   /// The word's count, 0 when absent.
   double count(std::string_view word) const {
     const auto it = counts_.find(posttrain::text::lowercase(word));
     return it == counts_.end() ? 0.0 : it->second;
   }
   bool contains(std::string_view word) const { return count(word) > 0; }
+  /// The word's share of all the counts (0 when absent, or when the list is empty).
+  double relative(std::string_view word) const { return total_ > 0 ? count(word) / total_ : 0.0; }
   std::size_t size() const { return counts_.size(); }
+  double total() const { return total_; }
 
  private:
   std::unordered_map<std::string, double> counts_;
+  double total_ = 0;
 };
 
 /// The candidates the frequency list knows, without the word itself and without repeats, in

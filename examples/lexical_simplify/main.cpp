@@ -1,0 +1,317 @@
+// Lexical simplification, generate → select → rank (Qiang et al., TASLP 2021), on real sentences
+// from the Debian package fortunes:
+//
+//   complex words  lowercase words of 4+ letters (capitalised ones are taken as names) that the
+//                  frequency list finds rare: log10 of their share of its counts ≤ --rare (−5 by
+//                  default, rarer than one word in 100 000)
+//   generate       the hybrid: the MyThes thesaurus' synonyms (mythes-en-us) when it has the
+//                  word, else its nearest words in the embedding with cosine ≥ --min-cosine (0.6;
+//                  cosine top-k on the backend)
+//   select         the one-word candidates with the word's inflection (-ing, -ed, -ly, -s) that
+//                  the frequency list knows (pocketsphinx's 72k-word unigrams, or a
+//                  word<TAB>count file, e.g. from scripts/export-wordfreq), not the word itself
+//   rank           the sum of the ranks of: the trigram model's fit of the candidate in the
+//                  sentence (log P of the three trigrams that contain it), its frequency in the
+//                  list, the generator's own order (the thesaurus lists the main senses first),
+//                  and its cosine with the complex word when the complex word has a vector
+//   choose         the best-ranked candidate replaces the word when it is more frequent
+//
+// No pretrained word vectors ship with Debian, so by default the embedding is built here from
+// the fortunes text itself (PPMI + randomized SVD, ppmi_vectors.hpp; under half a million words,
+// so only words seen 5+ times get a vector, and the neighbours are rough); --vectors takes word2vec / GloVe text files instead.
+//
+//   lexical_simplify [--sentences N] [--rare L] [--vectors PATH] [--frequencies PATH]
+//                    [--thesaurus PATH] [--min-cosine C]
+//
+// Needs the Debian packages fortunes, mythes-en-us, pocketsphinx-en-us and libsphinxbase-dev.
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sphinxbase/err.h>
+#include <sphinxbase/logmath.h>
+#include <sphinxbase/ngram_model.h>
+
+#include <posttrain/backends/eigen.hpp>
+#include <posttrain/simplify.hpp>
+#include <posttrain/simplify/neighbours.hpp>
+
+#include "../common/fortunes.hpp"
+#include "../common/options.hpp"
+#include "ppmi_vectors.hpp"
+
+namespace {
+
+namespace sp = posttrain::simplify;
+using posttrain::index_t;
+
+const char* const lm_path = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
+
+/// pocketsphinx's trigram model: unigram frequencies and the fit of a word in its context.
+class trigram_lm {
+ public:
+  trigram_lm() {
+    err_set_logfp(nullptr);
+    math_ = logmath_init(1.0001, 0, 0);
+    model_ = ngram_model_read(nullptr, lm_path, NGRAM_AUTO, math_);
+    if (!model_) throw std::runtime_error(std::string("cannot read ") + lm_path + " (Debian package pocketsphinx-en-us)");
+    unknown_ = ngram_unknown_wid(model_);
+  }
+  ~trigram_lm() {
+    ngram_model_free(model_);
+    logmath_free(math_);  // the model took a reference of its own
+  }
+  trigram_lm(const trigram_lm&) = delete;
+  trigram_lm& operator=(const trigram_lm&) = delete;
+
+  bool knows(const std::string& w) const { return id(w) != unknown_ && id(w) != NGRAM_INVALID_WID; }
+  /// log10 P(w), the unigram probability.
+  double log10_unigram(const std::string& w) const {
+    int32 used = 0;
+    return logmath_log_to_log10(math_, ngram_ng_score(model_, id(w), nullptr, 0, &used));
+  }
+  /// log10 P(w | two, one): `one` the previous word, `two` the one before.
+  double log10_trigram(const std::string& w, const std::string& one, const std::string& two) const {
+    int32 used = 0;
+    return logmath_log_to_log10(math_, ngram_tg_score(model_, id(w), id(one), id(two), &used));
+  }
+  /// Every word of the model with its unigram probability, as a frequency list.
+  sp::frequency_list unigram_frequencies() const {
+    sp::frequency_list f;
+    const int32 n = int32(ngram_model_get_counts(model_)[0]);
+    for (int32 w = 0; w < n; ++w) {
+      const char* word = ngram_word(model_, w);
+      if (word && word[0] != '<') f.add(word, std::pow(10.0, log10_unigram(word)));
+    }
+    return f;
+  }
+
+ private:
+  int32 id(const std::string& w) const { return ngram_wid(model_, w.c_str()); }
+  logmath_t* math_ = nullptr;
+  ngram_model_t* model_ = nullptr;
+  int32 unknown_ = NGRAM_INVALID_WID;
+};
+
+bool plain_word(const std::string& w) {
+  return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+/// The trigram model's fit of `candidate` at position i of the sentence's lowercase words: the
+/// log10 P of the three trigrams that contain the slot.
+double context_fit(const trigram_lm& lm, const std::vector<std::string>& words, std::size_t i, const std::string& candidate) {
+  const auto at = [&](std::ptrdiff_t j) -> std::string {
+    if (j < 0) return "<s>";
+    if (j >= std::ptrdiff_t(words.size())) return "</s>";
+    return j == std::ptrdiff_t(i) ? candidate : words[std::size_t(j)];
+  };
+  const auto p = std::ptrdiff_t(i);
+  double s = lm.log10_trigram(candidate, at(p - 1), at(p - 2));
+  // A following word the model does not know scores the same for every candidate: left out.
+  if (lm.knows(at(p + 1))) s += lm.log10_trigram(at(p + 1), candidate, at(p - 1));
+  if (p + 1 < std::ptrdiff_t(words.size()) && lm.knows(at(p + 2))) s += lm.log10_trigram(at(p + 2), at(p + 1), candidate);
+  return s;
+}
+
+/// Whether the candidate carries the word's inflection: a word ending in -ing, -ed, -ly or -s
+/// (not -ss) takes only candidates with the same ending ("flapping": "fluttering", not "flap").
+bool same_inflection(const std::string& word, const std::string& candidate) {
+  const auto ends = [](const std::string& w, std::string_view suffix) {
+    return w.size() > suffix.size() + 2 && std::string_view(w).substr(w.size() - suffix.size()) == suffix;
+  };
+  for (const std::string_view suffix : {"ing", "ed", "ly"})
+    if (ends(word, suffix)) return ends(candidate, suffix);
+  if (ends(word, "s") && !ends(word, "ss") && !ends(word, "us") && !ends(word, "is")) return ends(candidate, "s");
+  return true;
+}
+
+/// The sentence with the words at the given token positions replaced, "[shown]" so.
+std::string with_replacements(const std::string& sentence, const std::vector<std::string>& tokens,
+                              const std::vector<std::string>& replaced) {
+  std::string out;
+  std::size_t cursor = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::size_t at = sentence.find(tokens[i], cursor);
+    if (at == std::string::npos) return out + sentence.substr(cursor);
+    out += sentence.substr(cursor, at - cursor);
+    out += replaced[i] == tokens[i] ? tokens[i] : "[" + replaced[i] + "]";
+    cursor = at + tokens[i].size();
+  }
+  return out + sentence.substr(cursor);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (examples::help_requested(argc, argv,
+                               "usage: lexical_simplify [--sentences N] [--rare L] [--vectors PATH] "
+                               "[--frequencies PATH] [--thesaurus PATH] [--min-cosine C]"))
+    return 0;
+  const std::size_t wanted = std::stoul(examples::option(argc, argv, "sentences", "6"));
+  const double rare = std::stod(examples::option(argc, argv, "rare", "-5"));
+  const std::string vectors_path = examples::option(argc, argv, "vectors", "");
+  const std::string frequencies_path = examples::option(argc, argv, "frequencies", "");
+  const std::string thesaurus_path = examples::option(argc, argv, "thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
+  const double min_cosine = std::stod(examples::option(argc, argv, "min-cosine", "0.6"));
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto thesaurus = sp::thesaurus::load(thesaurus_path);
+    const trigram_lm lm;
+    const auto frequencies =
+        frequencies_path.empty() ? lm.unigram_frequencies() : sp::frequency_list::load(frequencies_path);
+    const auto log10_frequency = [&](const std::string& w) { return std::log10(frequencies.relative(w)); };
+
+    // The text: every sentence of every fortunes file (without the "-- Author" attributions),
+    // its words, and their lowercase forms.
+    std::vector<std::string> sentences;
+    std::vector<std::vector<std::string>> original, tokens;
+    std::vector<std::string> files;
+    if (std::filesystem::is_directory(examples::fortunes_dir))
+      for (const auto& entry : std::filesystem::directory_iterator(examples::fortunes_dir))
+        if (entry.is_regular_file() && !entry.path().has_extension()) files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files)
+      for (auto& s : examples::fortune_sentences(file)) {
+        if (const auto dash = s.find("--"); dash != std::string::npos) s.resize(dash);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+        std::vector<std::string> w = posttrain::text::words(s), lower;
+        if (w.empty()) continue;
+        for (const auto& x : w) lower.push_back(posttrain::text::lowercase(x));
+        original.push_back(std::move(w));
+        tokens.push_back(std::move(lower));
+        sentences.push_back(std::move(s));
+      }
+    if (sentences.empty()) throw std::runtime_error("no text: is the Debian package fortunes installed?");
+    std::size_t total_words = 0;
+    for (const auto& t : tokens) total_words += t.size();
+
+    const auto t1 = std::chrono::steady_clock::now();
+    const sp::word_vectors vectors = vectors_path.empty() ? examples::ppmi_vectors(tokens) : sp::word_vectors::load_text(vectors_path);
+    const posttrain::eigen_backend be;
+    const sp::embedding_generator<posttrain::eigen_backend> embedding(be, vectors);
+    std::printf("thesaurus %zu entries; frequency list %zu words (%s); trigram model %s\n", thesaurus.size(),
+                frequencies.size(), frequencies_path.empty() ? "the trigram model's unigrams" : frequencies_path.c_str(),
+                lm_path);
+    std::printf("word vectors: %zu words x %lld (%s, %.1f s)\n\n", vectors.size(), static_cast<long long>(vectors.width()),
+                vectors_path.empty() ? "PPMI + randomized SVD of the fortunes text" : vectors_path.c_str(), seconds_since(t1));
+
+    static const std::set<std::string> skip = {"would", "could", "should", "there", "their", "about", "which"};
+    std::size_t shown = 0, complex_words = 0, changed = 0;
+    std::set<std::string> seen;  // each complex word is shown once
+    for (std::size_t s = 0; s < sentences.size() && shown < wanted; ++s) {
+      const auto& words = tokens[s];
+      if (words.size() < 8 || words.size() > 22) continue;
+      // Complex words with at least two selected candidates.
+      struct slot {
+        std::size_t position;
+        std::string generator;
+        std::vector<std::string> selected;
+      };
+      std::vector<slot> slots;
+      for (std::size_t i = 0; i < words.size(); ++i) {
+        const auto& w = words[i];
+        if (w.size() < 4 || !plain_word(w) || skip.count(w) || !frequencies.contains(w) || log10_frequency(w) > rare)
+          continue;
+        if (original[s][i][0] >= 'A' && original[s][i][0] <= 'Z') continue;  // a name, or a sentence's first word
+        // The embedding's neighbours count only when they are close (cosine ≥ --min-cosine).
+        auto neighbours = embedding.candidates(w, 10);
+        std::erase_if(neighbours, [&](const sp::neighbour& nb) { return nb.similarity < min_cosine; });
+        const auto generated = sp::hybrid_candidates(thesaurus, w, neighbours);
+        std::vector<std::string> plain;
+        for (const auto& c : generated)
+          if (const auto l = posttrain::text::lowercase(c); plain_word(l) && same_inflection(w, l)) plain.push_back(l);
+        auto selected = sp::select_candidates(w, plain, frequencies);
+        if (selected.size() >= 2 && seen.insert(w).second)
+          slots.push_back({i, thesaurus.synonyms(w).empty() ? "embedding" : "thesaurus", std::move(selected)});
+      }
+      if (slots.empty()) continue;
+      ++shown;
+      std::printf("%s\n", sentences[s].c_str());
+      std::vector<std::string> simplified = original[s];
+      for (const auto& sl : slots) {
+        const std::string& w = words[sl.position];
+        const std::size_t n = sl.selected.size();
+        std::vector<sp::ranking_feature> features(3);
+        features[2].larger_is_better = false;
+        for (std::size_t k = 0; k < n; ++k) {
+          features[0].values.push_back(context_fit(lm, words, sl.position, sl.selected[k]));
+          features[1].values.push_back(log10_frequency(sl.selected[k]));
+          features[2].values.push_back(double(k + 1));  // the generator's own order (thesaurus senses, or cosine)
+        }
+        const bool has_vector = vectors.find(w) >= 0;
+        if (has_vector) {
+          features.push_back({});
+          const auto q = vectors.find(w);
+          for (const auto& c : sl.selected) {
+            const auto r = vectors.find(c);
+            double cos = -1;  // no vector: ranked last on this feature
+            if (r >= 0) {
+              double dot = 0, nq = 0, nr = 0;
+              for (index_t j = 0; j < vectors.width(); ++j) {
+                const double a = vectors.matrix()(q, j), b = vectors.matrix()(r, j);
+                dot += a * b, nq += a * a, nr += b * b;
+              }
+              cos = dot / std::max(std::sqrt(nq * nr), 1e-12);
+            }
+            features.back().values.push_back(cos);
+          }
+        }
+        const auto order = sp::rank_by_rank_sum(features, n);
+        std::vector<std::vector<index_t>> ranks;
+        for (const auto& f : features) ranks.push_back(sp::competition_ranks(f.values, f.larger_is_better));
+        ++complex_words;
+        std::printf("  \"%s\" (log10 frequency %.2f): %zu candidates from the %s", w.c_str(), log10_frequency(w), n,
+                    sl.generator.c_str());
+        const auto neighbours = embedding.candidates(w, 5);
+        if (!neighbours.empty()) {
+          std::printf("; its embedding neighbours:");
+          for (const auto& nb : neighbours) std::printf(" %s (%.2f)", nb.word.c_str(), nb.similarity);
+        }
+        std::printf("\n    %-16s %12s %5s %12s %5s %6s", "candidate", "fit in ctx", "rank", "log10 freq", "rank", "order");
+        if (has_vector) std::printf(" %8s %5s", "cosine", "rank");
+        std::printf(" %4s\n", "sum");
+        for (std::size_t k = 0; k < std::min<std::size_t>(n, 6); ++k) {
+          const auto c = std::size_t(order[k]);
+          std::printf("    %-16s %12.2f %5lld %12.2f %5lld %6lld", sl.selected[c].c_str(), features[0].values[c],
+                      static_cast<long long>(ranks[0][c]), features[1].values[c], static_cast<long long>(ranks[1][c]),
+                      static_cast<long long>(ranks[2][c]));
+          index_t sum = ranks[0][c] + ranks[1][c] + ranks[2][c];
+          if (has_vector) {
+            std::printf(" %8.2f %5lld", features[3].values[c], static_cast<long long>(ranks[3][c]));
+            sum += ranks[3][c];
+          }
+          std::printf(" %4lld\n", static_cast<long long>(sum));
+        }
+        if (n > 6) std::printf("    … %zu more\n", n - 6);
+        const std::string& choice = sl.selected[std::size_t(order[0])];
+        // The choice replaces the word only when it is more frequent (an easier word).
+        if (log10_frequency(choice) > log10_frequency(w)) {
+          simplified[sl.position] = choice;
+          ++changed;
+          std::printf("    choice: %s\n", choice.c_str());
+        } else {
+          std::printf("    choice: keep \"%s\" (the best candidate, %s, is not more frequent)\n", w.c_str(), choice.c_str());
+        }
+      }
+      std::printf("  → %s\n\n", with_replacements(sentences[s], original[s], simplified).c_str());
+    }
+    std::printf("%zu sentences, %zu complex words, %zu replaced; %zu sentences and %zu words of text read; %.1f s in all\n",
+                shown, complex_words, changed, sentences.size(), total_words, seconds_since(t0));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lexical_simplify: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
