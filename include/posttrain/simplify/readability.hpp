@@ -32,12 +32,26 @@ struct text_counts {
 
 inline text_counts count_text(std::string_view text, const syllable_counter& syllables = {}) {
   text_counts c;
-  c.invalid_bytes = posttrain::text::decode_utf8(text).invalid_bytes;
-  for (const auto& w : posttrain::text::words(text)) {
-    ++c.words;
-    c.syllables += syllables(w);
+  const auto& abbreviations = posttrain::text::default_abbreviations();
+  if (posttrain::text::detail::all_ascii(text)) {  // the bytes are the characters
+    posttrain::text::detail::for_each_word(text, [&](std::size_t i, std::size_t j) {
+      ++c.words;
+      c.syllables += syllables(text.substr(i, j - i), text.substr(i, j - i));
+    });
+    posttrain::text::detail::for_each_sentence(text, abbreviations, [&](std::size_t, std::size_t) { ++c.sentences; });
+    return c;
   }
-  c.sentences = index_t(posttrain::text::split_sentences(text).size());
+  // One decoding into a per-thread buffer; words and sentences are counted on it, in place.
+  thread_local posttrain::text::decoded_text decoded;
+  posttrain::text::decode_utf8(text, decoded);
+  const std::u32string_view chars(decoded.chars);
+  const auto& offset = decoded.byte_offset;
+  c.invalid_bytes = decoded.invalid_bytes;
+  posttrain::text::detail::for_each_word(chars, [&](std::size_t i, std::size_t j) {
+    ++c.words;
+    c.syllables += syllables(chars.substr(i, j - i), text.substr(offset[i], offset[j] - offset[i]));
+  });
+  posttrain::text::detail::for_each_sentence(chars, abbreviations, [&](std::size_t, std::size_t) { ++c.sentences; });
   return c;
 }
 

@@ -267,6 +267,19 @@ struct syllable_counter {
     if (model) return (*model)(word);
     return heuristic_syllables(word, lang);
   }
+  /// The same for a word already decoded (its code points, or its bytes when they are all
+  /// ASCII, and its UTF-8 bytes): what count_text calls, without decoding again or allocating.
+  template <class CharT>
+  index_t operator()(std::basic_string_view<CharT> chars, std::string_view bytes) const {
+    if (dictionary) {
+      thread_local std::string lower;
+      lower.clear();
+      for (const CharT c : chars) text::append_utf8(lower, text::detail::to_lower(static_cast<char32_t>(c)));
+      if (const auto s = dictionary->syllables_of_lowercase(lower)) return std::max<index_t>(*s, 1);
+    }
+    if (model) return (*model)(bytes);
+    return detail::heuristic_syllables_of_chars(chars, lang);
+  }
 };
 
 /// A deterministic split of the dictionary's alphabetic words (a–z and the apostrophe): a word

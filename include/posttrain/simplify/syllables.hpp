@@ -40,39 +40,59 @@ inline bool in(char32_t c, std::u32string_view set) { return set.find(c) != std:
 
 }  // namespace detail
 
-inline index_t heuristic_syllables(std::string_view word, language lang = language::english) {
-  const auto decoded = text::decode_utf8(word);
-  std::u32string w;
-  for (const char32_t c : decoded.chars) {
-    if (!text::detail::letter(c)) continue;
-    const char32_t lower = text::detail::to_lower(c);
-    w += (lang == language::english || lang == language::german) ? text::fold_accents(lower) : lower;
-  }
-  if (w.empty()) return 1;
-  std::u32string_view vowels;
+namespace detail {
+
+inline bool vowel_of(char32_t c, language lang) {
+  if (c < 0x80) return c == U'a' || c == U'e' || c == U'i' || c == U'o' || c == U'u' || (c == U'y' && lang != language::spanish);
   switch (lang) {
-    case language::english: vowels = U"aeiouy"; break;
-    case language::german: vowels = U"aeiouy"; break;  // ä ö ü folded to a o u
-    case language::french: vowels = U"aeiouyàâäéèêëîïôöùûüÿæœ"; break;
-    case language::spanish: vowels = U"aeiouáéíóúü"; break;
+    case language::french: return in(c, U"àâäéèêëîïôöùûüÿæœ");
+    case language::spanish: return in(c, U"áéíóúü");
+    default: return false;  // English and German fold accents first
   }
+}
+
+/// The heuristic count of a word given as characters: code points, or ASCII bytes (non-letters
+/// are skipped).
+template <class CharT>
+index_t heuristic_syllables_of_chars(std::basic_string_view<CharT> word, language lang) {
+  const bool fold = lang == language::english || lang == language::german;
   const auto strong = [](char32_t c) { return detail::in(c, U"aeoáéíóú"); };
   index_t groups = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    if (!detail::in(w[i], vowels)) continue;
-    if (i == 0 || !detail::in(w[i - 1], vowels)) ++groups;
-    else if (lang == language::spanish && strong(w[i]) && strong(w[i - 1])) ++groups;  // hiatus
+  std::size_t n = 0;
+  char32_t last = 0, second = 0, third = 0;  // the last three letters
+  bool previous_vowel = false;
+  for (const CharT ch : word) {
+    char32_t c = static_cast<char32_t>(ch);
+    if (!text::detail::letter(c)) continue;
+    c = text::detail::to_lower(c);
+    if (fold) c = text::fold_accents(c);
+    const bool v = detail::vowel_of(c, lang);
+    if (v && !previous_vowel) ++groups;
+    else if (v && lang == language::spanish && strong(c) && strong(last)) ++groups;  // hiatus
+    previous_vowel = v;
+    third = second, second = last, last = c, ++n;
   }
-  const std::size_t n = w.size();
+  if (n == 0) return 1;
   if (lang == language::english) {
-    if (w[n - 1] == U'e') --groups;
-    if (n >= 2 && w[n - 2] == U'l' && w[n - 1] == U'e') ++groups;
+    if (last == U'e') --groups;
+    if (n >= 2 && second == U'l' && last == U'e') ++groups;
   } else if (lang == language::french && groups > 1) {
-    const bool mute_e = n >= 2 && w[n - 1] == U'e' && !detail::in(w[n - 2], vowels);
-    const bool mute_es = n >= 3 && w[n - 2] == U'e' && w[n - 1] == U's' && !detail::in(w[n - 3], vowels);
+    const bool mute_e = n >= 2 && last == U'e' && !detail::vowel_of(second, lang);
+    const bool mute_es = n >= 3 && second == U'e' && last == U's' && !detail::vowel_of(third, lang);
     if (mute_e || mute_es) --groups;
   }
   return std::max<index_t>(groups, 1);
+}
+
+}  // namespace detail
+
+/// The heuristic count of a word given as decoded code points.
+inline index_t heuristic_syllables(std::u32string_view word, language lang = language::english) {
+  return detail::heuristic_syllables_of_chars(word, lang);
+}
+
+inline index_t heuristic_syllables(std::string_view word, language lang = language::english) {
+  return heuristic_syllables(std::u32string_view(text::decode_utf8(word).chars), lang);
 }
 
 class pronouncing_dictionary {
@@ -108,6 +128,12 @@ class pronouncing_dictionary {
   /// The syllables of the word's first pronunciation, if the dictionary has it (any case).
   std::optional<index_t> syllables(std::string_view word) const {
     const auto it = syllables_.find(text::lowercase(word));
+    if (it == syllables_.end()) return std::nullopt;
+    return it->second;
+  }
+  /// The same for a word already lowercased (as text::lowercase gives it): no allocation.
+  std::optional<index_t> syllables_of_lowercase(const std::string& lowercase_word) const {
+    const auto it = syllables_.find(lowercase_word);
     if (it == syllables_.end()) return std::nullopt;
     return it->second;
   }

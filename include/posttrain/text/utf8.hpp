@@ -49,11 +49,19 @@ inline std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp
 
 }  // namespace detail
 
-inline decoded_text decode_utf8(std::string_view s) {
-  decoded_text out;
+/// Decodes s into out, reusing its storage (for loops over many texts).
+inline void decode_utf8(std::string_view s, decoded_text& out) {
+  out.chars.clear();
+  out.byte_offset.clear();
+  out.invalid_bytes = 0;
   out.chars.reserve(s.size());
   out.byte_offset.reserve(s.size() + 1);
   for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII
+      out.chars.push_back(static_cast<char32_t>(s[i]));
+      out.byte_offset.push_back(i++);
+      continue;
+    }
     char32_t cp = 0;
     std::size_t n = detail::utf8_sequence(s, i, cp);
     if (n == 0) {
@@ -66,6 +74,11 @@ inline decoded_text decode_utf8(std::string_view s) {
     i += n;
   }
   out.byte_offset.push_back(s.size());
+}
+
+inline decoded_text decode_utf8(std::string_view s) {
+  decoded_text out;
+  decode_utf8(s, out);
   return out;
 }
 

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,12 +82,26 @@ inline char32_t fold_accents(char32_t c) {
   return char32_t(static_cast<unsigned char>(extended[c - 0x100]));
 }
 
-/// Word tokens (rules above), as UTF-8 strings.
-inline std::vector<std::string> words(std::string_view s) {
-  const auto d = decode_utf8(s);
-  const auto& c = d.chars;
-  std::vector<std::string> out;
-  const auto word_char = [&](std::size_t i) { return detail::letter(c[i]) || detail::digit(c[i]); };
+namespace detail {
+
+/// Whether every byte of s is ASCII (8 bytes at a time).
+inline bool all_ascii(std::string_view s) {
+  std::size_t i = 0;
+  std::uint64_t bits = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t chunk;
+    std::memcpy(&chunk, s.data() + i, 8);
+    bits |= chunk;
+  }
+  for (; i < s.size(); ++i) bits |= static_cast<unsigned char>(s[i]);
+  return (bits & 0x8080808080808080ull) == 0;
+}
+
+/// Calls f(i, j) for each word token, the characters [i, j) of c (rules above). c holds code
+/// points (char32_t), or ASCII bytes (char) when the text is all ASCII.
+template <class CharT, class F>
+void for_each_word(std::basic_string_view<CharT> c, F&& f) {
+  const auto word_char = [&](std::size_t i) { return letter(c[i]) || digit(c[i]); };
   for (std::size_t i = 0; i < c.size();) {
     if (!word_char(i)) {
       ++i;
@@ -100,17 +116,27 @@ inline std::vector<std::string> words(std::string_view s) {
       // Inner joiners: an apostrophe or hyphen between word characters; . or , between digits.
       const bool between = j + 1 < c.size() && word_char(j + 1);
       const bool joiner = c[j] == U'\'' || c[j] == 0x2019 || c[j] == U'-';
-      const bool numeric = (c[j] == U'.' || c[j] == U',') && detail::digit(c[j - 1]) && j + 1 < c.size() &&
-                           detail::digit(c[j + 1]);
+      const bool numeric = (c[j] == U'.' || c[j] == U',') && digit(c[j - 1]) && j + 1 < c.size() && digit(c[j + 1]);
       if (between && (joiner || numeric)) {
         j += 2;
         continue;
       }
       break;
     }
-    out.emplace_back(s.substr(d.byte_offset[i], d.byte_offset[j] - d.byte_offset[i]));
+    f(i, j);
     i = j;
   }
+}
+
+}  // namespace detail
+
+/// Word tokens (rules above), as UTF-8 strings.
+inline std::vector<std::string> words(std::string_view s) {
+  const auto d = decode_utf8(s);
+  std::vector<std::string> out;
+  detail::for_each_word(std::u32string_view(d.chars), [&](std::size_t i, std::size_t j) {
+    out.emplace_back(s.substr(d.byte_offset[i], d.byte_offset[j] - d.byte_offset[i]));
+  });
   return out;
 }
 
@@ -125,16 +151,16 @@ inline const std::vector<std::string>& default_abbreviations() {
   return list;
 }
 
-/// Sentences of s (rules above), trimmed, as UTF-8 strings.
-inline std::vector<std::string> split_sentences(std::string_view s,
-                                                const std::vector<std::string>& abbreviations = default_abbreviations()) {
-  const auto d = decode_utf8(s);
-  const auto& c = d.chars;
-  std::vector<std::string> out;
+namespace detail {
+
+/// Calls f(from, to) for each sentence, the characters [from, to) of c trimmed of spaces (rules
+/// above). c holds code points, or ASCII bytes.
+template <class CharT, class F>
+void for_each_sentence(std::basic_string_view<CharT> c, const std::vector<std::string>& abbreviations, F&& f) {
   const auto emit = [&](std::size_t from, std::size_t to) {
-    while (from < to && detail::space(c[from])) ++from;
-    while (to > from && detail::space(c[to - 1])) --to;
-    if (to > from) out.emplace_back(s.substr(d.byte_offset[from], d.byte_offset[to] - d.byte_offset[from]));
+    while (from < to && space(c[from])) ++from;
+    while (to > from && space(c[to - 1])) --to;
+    if (to > from) f(from, to);
   };
   const auto closing = [](char32_t x) {
     return x == U'"' || x == U'\'' || x == U')' || x == U']' || x == 0x201D || x == 0x2019 || x == 0xBB;
@@ -143,28 +169,29 @@ inline std::vector<std::string> split_sentences(std::string_view s,
     return x == U'"' || x == U'\'' || x == U'(' || x == U'[' || x == 0x201C || x == 0x2018 || x == 0xAB ||
            x == 0xBF || x == 0xA1;
   };
+  const auto terminal = [](char32_t x) { return x == U'.' || x == U'!' || x == U'?' || x == 0x2026; };
   std::size_t start = 0;
+  std::string token;
   for (std::size_t i = 0; i < c.size(); ++i) {
-    const bool terminal = c[i] == U'.' || c[i] == U'!' || c[i] == U'?' || c[i] == 0x2026;
-    if (!terminal) continue;
+    if (!terminal(c[i])) continue;
     std::size_t end = i + 1;
-    while (end < c.size() && (c[end] == U'.' || c[end] == U'!' || c[end] == U'?' || c[end] == 0x2026)) ++end;
+    while (end < c.size() && terminal(c[end])) ++end;
     while (end < c.size() && closing(c[end])) ++end;
-    if (end < c.size() && !detail::space(c[end])) continue;  // "3.14", "e.g.x", "U.S.A"
+    if (end < c.size() && !space(c[end])) continue;  // "3.14", "e.g.x", "U.S.A"
     std::size_t next = end;
-    while (next < c.size() && detail::space(c[next])) ++next;
+    while (next < c.size() && space(c[next])) ++next;
     if (next < c.size()) {
       const char32_t n = c[next];
-      const bool starts = detail::to_lower(n) != n || detail::digit(n) || opening(n) || (n >= 0x3040);
+      const bool starts = to_lower(n) != n || digit(n) || opening(n) || (n >= 0x3040);
       if (!starts) continue;  // a lower-case continuation: "... and then"
     }
     // A single period after an abbreviation or a single capital initial does not end a sentence.
     if (c[i] == U'.') {
       std::size_t w = i;
-      while (w > start && !detail::space(c[w - 1]) && !opening(c[w - 1])) --w;
-      std::string token;
-      for (std::size_t k = w; k < i; ++k) append_utf8(token, detail::to_lower(c[k]));
-      const bool initial = i - w == 1 && detail::letter(c[w]) && detail::to_lower(c[w]) != c[w];
+      while (w > start && !space(c[w - 1]) && !opening(c[w - 1])) --w;
+      token.clear();
+      for (std::size_t k = w; k < i; ++k) append_utf8(token, to_lower(c[k]));
+      const bool initial = i - w == 1 && letter(c[w]) && to_lower(char32_t(c[w])) != char32_t(c[w]);
       const bool abbreviation = std::find(abbreviations.begin(), abbreviations.end(), token) != abbreviations.end();
       if ((initial || abbreviation) && end == i + 1 && next < c.size()) continue;
     }
@@ -173,6 +200,18 @@ inline std::vector<std::string> split_sentences(std::string_view s,
     i = end - 1;
   }
   emit(start, c.size());
+}
+
+}  // namespace detail
+
+/// Sentences of s (rules above), trimmed, as UTF-8 strings.
+inline std::vector<std::string> split_sentences(std::string_view s,
+                                                const std::vector<std::string>& abbreviations = default_abbreviations()) {
+  const auto d = decode_utf8(s);
+  std::vector<std::string> out;
+  detail::for_each_sentence(std::u32string_view(d.chars), abbreviations, [&](std::size_t from, std::size_t to) {
+    out.emplace_back(s.substr(d.byte_offset[from], d.byte_offset[to] - d.byte_offset[from]));
+  });
   return out;
 }
 
