@@ -2,6 +2,7 @@
 // posttrain simplify-pairs: translation pairs → simplification pairs (the Trans-SS filter).
 // posttrain readability: words, sentences, syllables, FRE and FKGL of each input line.
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -179,6 +180,21 @@ inline const bool pairs_registered = add(command{
     {"learn-syllables"},
     run_pairs});
 
+/// Appends "\t" and x with three decimals (as printf's %.3f: both round the exact binary value).
+inline void append_fixed3(std::string& out, double x) {
+  char buffer[64];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x, std::chars_format::fixed, 3);
+  out += '\t';
+  out.append(buffer, r.ptr);
+}
+
+inline void append_integer(std::string& out, long long x, bool tab = true) {
+  char buffer[24];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x);
+  if (tab) out += '\t';
+  out.append(buffer, r.ptr);
+}
+
 inline int run_readability(const arguments& args) {
   const auto lang = parse_language(args);
   const auto source = load_syllables(args);
@@ -186,13 +202,34 @@ inline int run_readability(const arguments& args) {
   if (args.positional().size() > 1) throw usage_error("expected one FILE");
   std::unique_ptr<std::ifstream> f;
   std::istream& in = open_or_stdin(args.positional().empty() ? "-" : args.positional()[0], f);
-  std::printf("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto c = simplify::count_text(strip_cr(line), syllables);
-    std::printf("%lld\t%lld\t%lld\t%.3f\t%.3f\t%zu\n", static_cast<long long>(c.words),
-                static_cast<long long>(c.sentences), static_cast<long long>(c.syllables),
-                simplify::flesch_reading_ease(c, lang), simplify::flesch_kincaid_grade(c), c.invalid_bytes);
+  std::fputs("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n", stdout);
+  // Batches of lines: read, counted on all threads, written in input order (constant memory).
+  const host_backend_for_cli be;
+  constexpr std::size_t batch = 65536;
+  std::vector<std::string> lines(batch);
+  std::vector<simplify::text_counts> counts(batch);
+  std::string out;
+  for (bool more = true; more;) {
+    std::size_t n = 0;
+    while (n < batch && (more = static_cast<bool>(std::getline(in, lines[n])))) {
+      if (!lines[n].empty() && lines[n].back() == '\r') lines[n].pop_back();
+      ++n;
+    }
+    be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
+      for (index_t i = r0; i < r1; ++i) counts[std::size_t(i)] = simplify::count_text(lines[std::size_t(i)], syllables);
+    });
+    out.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& c = counts[i];
+      append_integer(out, c.words, false);
+      append_integer(out, c.sentences);
+      append_integer(out, c.syllables);
+      append_fixed3(out, simplify::flesch_reading_ease(c, lang));
+      append_fixed3(out, simplify::flesch_kincaid_grade(c));
+      append_integer(out, static_cast<long long>(c.invalid_bytes));
+      out += '\n';
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
   }
   return 0;
 }

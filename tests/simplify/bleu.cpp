@@ -68,3 +68,37 @@ TEST_CASE("simplify: corpus BLEU equals sacrebleu's corpus_score", "[simplify]")
   CHECK(r.score == Approx(100));
   CHECK(r.brevity_penalty == 1);
 }
+
+TEST_CASE("simplify: BLEU with several references; the one-reference path equals the general one", "[simplify]") {
+  // sacrebleu.sentence_bleu(h, [r1, r2]) = 45.613878879582224, counts 13 8 5 2 of 14 13 12 11.
+  const std::string h = "The quick brown fox jumped over the lazy dog near the river bank.";
+  const std::vector<std::string> two = {"A quick brown fox jumps over the lazy dog by the river.",
+                                        "The fast brown fox leaped over a lazy dog near the bank of the river."};
+  sp::bleu_statistics s;
+  s.add(h, two);
+  const auto r = s.score();
+  CHECK(r.score == Approx(45.613878879582224).margin(1e-9));
+  CHECK(r.correct == std::array<double, 4>{13, 8, 5, 2});
+  CHECK(r.total == std::array<double, 4>{14, 13, 12, 11});
+  CHECK(r.reference_length == 13);
+  // A reference given twice changes nothing: the general path (three sides) against the
+  // one-reference path, on sentences with repeated words.
+  const std::vector<std::string> words = {"the", "a", "cat", "dog", "sat", "on", "mat", ",", "."};
+  unsigned state = 7;
+  const auto next = [&] { return (state = state * 1103515245u + 12345u) >> 16; };
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string hyp, ref;
+    for (unsigned k = 0, n = 1 + next() % 12; k < n; ++k) hyp += words[next() % words.size()] + " ";
+    for (unsigned k = 0, n = next() % 12; k < n; ++k) ref += words[next() % words.size()] + " ";
+    for (const auto smoothing : {sp::bleu_smoothing::exp, sp::bleu_smoothing::none}) {
+      sp::bleu_statistics one({.smoothing = smoothing}), twice({.smoothing = smoothing});
+      const std::vector<std::string> r1 = {ref}, r2 = {ref, ref};
+      one.add(hyp, r1);
+      twice.add(hyp, r2);
+      INFO(hyp << " | " << ref);
+      CHECK(one.score().correct == twice.score().correct);
+      CHECK(one.score().total == twice.score().total);
+      CHECK(one.score().score == twice.score().score);
+    }
+  }
+}

@@ -67,53 +67,73 @@ inline void replace_all(std::string& s, std::string_view from, std::string_view 
 
 }  // namespace detail
 
-/// The 13a tokens of a line, joined by single spaces (sacrebleu's Tokenizer13a).
-inline std::string tokenize_13a(std::string_view line) {
-  std::string s(line);
-  detail::replace_all(s, "<skipped>", "");
-  detail::replace_all(s, "-\n", "");
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  if (s.find('&') != std::string::npos) {
-    detail::replace_all(s, "&quot;", "\"");
-    detail::replace_all(s, "&amp;", "&");
-    detail::replace_all(s, "&lt;", "<");
-    detail::replace_all(s, "&gt;", ">");
+namespace detail {
+
+/// The working strings of tokenize_13a, reused across calls.
+struct tokenizer_buffers {
+  std::string s, a, b, c, d;
+};
+
+/// The 13a tokens of line into out, joined by single spaces.
+inline void tokenize_13a(std::string_view line, std::string& out, tokenizer_buffers& t) {
+  std::string& s = t.s;
+  s.assign(1, ' ');
+  s.append(line);
+  s += ' ';
+  if (s.find('<') != std::string::npos) replace_all(s, "<skipped>", "");
+  if (s.find('\n') != std::string::npos) {
+    replace_all(s, "-\n", "");
+    std::replace(s.begin(), s.end(), '\n', ' ');
   }
-  s = " " + s + " ";
+  if (s.find('&') != std::string::npos) {
+    replace_all(s, "&quot;", "\"");
+    replace_all(s, "&amp;", "&");
+    replace_all(s, "&lt;", "<");
+    replace_all(s, "&gt;", ">");
+  }
   // Each rule is one left-to-right pass with non-overlapping matches, as re.sub makes them.
-  std::string a;
+  std::string& a = t.a;
+  a.clear();
   for (const char c : s) {
-    if (detail::symbol_13a(c)) a += ' ', a += c, a += ' ';
+    if (symbol_13a(c)) a += ' ', a += c, a += ' ';
     else a += c;
   }
-  std::string b;  // ([^0-9])([.,]) → "\1 \2 "
-  for (std::size_t i = 0; i < a.size();) {
-    if (i + 1 < a.size() && !detail::digit(a[i]) && (a[i + 1] == '.' || a[i + 1] == ',')) {
+  std::string& b = t.b;  // ([^0-9])([.,]) → "\1 \2 "
+  b.clear();
+  const bool periods = a.find_first_of(".,") != std::string::npos;
+  if (!periods) std::swap(a, b);  // the next two rules need a . or a ,
+  for (std::size_t i = 0; periods && i < a.size();) {
+    if (i + 1 < a.size() && !digit(a[i]) && (a[i + 1] == '.' || a[i + 1] == ',')) {
       b += a[i], b += ' ', b += a[i + 1], b += ' ';
       i += 2;
     } else {
       b += a[i++];
     }
   }
-  std::string c;  // ([.,])([^0-9]) → " \1 \2"
-  for (std::size_t i = 0; i < b.size();) {
-    if (i + 1 < b.size() && (b[i] == '.' || b[i] == ',') && !detail::digit(b[i + 1])) {
+  std::string& c = t.c;  // ([.,])([^0-9]) → " \1 \2"
+  c.clear();
+  if (!periods) std::swap(b, c);
+  for (std::size_t i = 0; periods && i < b.size();) {
+    if (i + 1 < b.size() && (b[i] == '.' || b[i] == ',') && !digit(b[i + 1])) {
       c += ' ', c += b[i], c += ' ', c += b[i + 1];
       i += 2;
     } else {
       c += b[i++];
     }
   }
-  std::string d;  // ([0-9])(-) → "\1 \2 "
-  for (std::size_t i = 0; i < c.size();) {
-    if (i + 1 < c.size() && detail::digit(c[i]) && c[i + 1] == '-') {
+  std::string& d = t.d;  // ([0-9])(-) → "\1 \2 "
+  d.clear();
+  const bool hyphens = c.find('-') != std::string::npos;
+  if (!hyphens) std::swap(c, d);
+  for (std::size_t i = 0; hyphens && i < c.size();) {
+    if (i + 1 < c.size() && digit(c[i]) && c[i + 1] == '-') {
       d += c[i], d += ' ', d += '-', d += ' ';
       i += 2;
     } else {
       d += c[i++];
     }
   }
-  std::string out;
+  out.clear();
   for (std::size_t i = 0; i < d.size();) {
     while (i < d.size() && text::detail::ascii_space(d[i])) ++i;
     const std::size_t start = i;
@@ -123,6 +143,28 @@ inline std::string tokenize_13a(std::string_view line) {
       out.append(d, start, i - start);
     }
   }
+}
+
+/// Lowercase (text::lowercase's letters) into out; ASCII text without decoding.
+inline void lowercase_into(std::string_view line, std::string& out) {
+  if (!text::detail::all_ascii(line)) {
+    out = text::lowercase(line);
+    return;
+  }
+  out.resize(line.size());
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    out[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+}
+
+}  // namespace detail
+
+/// The 13a tokens of a line, joined by single spaces (sacrebleu's Tokenizer13a).
+inline std::string tokenize_13a(std::string_view line) {
+  detail::tokenizer_buffers t;
+  std::string out;
+  detail::tokenize_13a(line, out, t);
   return out;
 }
 
@@ -132,51 +174,122 @@ class bleu_statistics {
   explicit bleu_statistics(const bleu_options& o = {}) : options_(o) {}
 
   void add(std::string_view hypothesis, std::span<const std::string> references) {
-    // Tokens become small integers (ids local to this call) and an n-gram a fixed array of
-    // them; each side's n-grams are sorted once and counted by runs, then merged: no map of
-    // strings, and one allocation per side and order.
-    const auto hyp = tokens(hypothesis);
-    std::vector<std::vector<std::string>> refs;
-    for (const auto& r : references) refs.push_back(tokens(r));
-    std::unordered_map<std::string_view, std::uint32_t> id;
-    const auto ids_of = [&](const std::vector<std::string>& t) {
-      std::vector<std::uint32_t> out(t.size());
-      for (std::size_t i = 0; i < t.size(); ++i) out[i] = id.try_emplace(t[i], std::uint32_t(id.size())).first->second;
-      return out;
-    };
-    const auto hyp_ids = ids_of(hyp);
-    std::vector<std::vector<std::uint32_t>> ref_ids;
-    double closest = -1;
-    for (const auto& ref : refs) {
-      ref_ids.push_back(ids_of(ref));
-      const double len = double(ref.size());
-      const double d = std::abs(len - double(hyp.size())), best = std::abs(closest - double(hyp.size()));
-      if (closest < 0 || d < best || (d == best && len < closest)) closest = len;
+    // Every side (the hypothesis, then each reference) is tokenised into per-thread buffers;
+    // tokens become small integers by sorting them, an n-gram a pair of 64-bit words, and the
+    // clipped matches of each order come from one sort of all sides' n-grams tagged by side: no
+    // map of strings and, once the buffers have grown, no allocation.
+    thread_local workspace w;
+    const std::size_t sides = references.size() + 1;
+    if (w.text.size() < sides) w.text.resize(sides);
+    w.tokens.clear();
+    w.side_start.assign(1, 0);
+    for (std::size_t k = 0; k < sides; ++k) {
+      const std::string_view line = k == 0 ? hypothesis : std::string_view(references[k - 1]);
+      if (options_.lowercase) {
+        detail::lowercase_into(line, w.lowered);
+        detail::tokenize_13a(w.lowered, w.text[k], w.buffers);
+      } else {
+        detail::tokenize_13a(line, w.text[k], w.buffers);
+      }
+      const std::string& t = w.text[k];
+      for (std::size_t i = 0; i < t.size();) {
+        const std::size_t j = std::min(t.find(' ', i), t.size());
+        w.tokens.push_back(std::string_view(t).substr(i, j - i));
+        i = j + 1;
+      }
+      w.side_start.push_back(w.tokens.size());
     }
-    for (int n = 1; n <= 4; ++n) {
-      const auto hyp_counts = ngram_counts(hyp_ids, n);
-      // The largest count of each n-gram over the references.
-      std::vector<std::pair<gram, double>> ref_max;
-      for (const auto& r : ref_ids) {
-        auto counts = ngram_counts(r, n);
-        std::vector<std::pair<gram, double>> merged;
-        std::merge(ref_max.begin(), ref_max.end(), counts.begin(), counts.end(), std::back_inserter(merged),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-        ref_max.clear();
-        for (const auto& e : merged) {
-          if (!ref_max.empty() && ref_max.back().first == e.first) ref_max.back().second = std::max(ref_max.back().second, e.second);
-          else ref_max.push_back(e);
+    // Ids: equal tokens, equal ids (an open-addressing table of token indices, FNV-1a hashes).
+    std::size_t slots = 16;
+    while (slots < 2 * w.tokens.size()) slots *= 2;
+    w.table.assign(slots, std::uint32_t(-1));
+    w.ids.resize(w.tokens.size());
+    std::uint32_t distinct = 0;
+    for (std::size_t i = 0; i < w.tokens.size(); ++i) {
+      std::uint64_t h = 14695981039346656037ull;
+      for (const char c : w.tokens[i]) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      for (std::size_t slot = h & (slots - 1);; slot = (slot + 1) & (slots - 1)) {
+        if (w.table[slot] == std::uint32_t(-1)) {
+          w.table[slot] = std::uint32_t(i);
+          w.ids[i] = distinct++;
+          break;
+        }
+        if (w.tokens[w.table[slot]] == w.tokens[i]) {
+          w.ids[i] = w.ids[w.table[slot]];
+          break;
         }
       }
-      // Clipped matches: a merge walk of the two sorted count lists.
-      auto r = ref_max.begin();
-      for (const auto& [g, k] : hyp_counts) {
-        while (r != ref_max.end() && r->first < g) ++r;
-        if (r != ref_max.end() && r->first == g) correct_[std::size_t(n - 1)] += std::min(k, r->second);
-      }
-      total_[std::size_t(n - 1)] += double(std::max<std::ptrdiff_t>(0, std::ptrdiff_t(hyp.size()) - n + 1));
     }
-    hyp_len_ += double(hyp.size());
+    const auto length = [&](std::size_t k) { return w.side_start[k + 1] - w.side_start[k]; };
+    const double hyp_size = double(length(0));
+    double closest = -1;
+    for (std::size_t k = 1; k < sides; ++k) {
+      const double len = double(length(k));
+      const double d = std::abs(len - hyp_size), best = std::abs(closest - hyp_size);
+      if (closest < 0 || d < best || (d == best && len < closest)) closest = len;
+    }
+    if (sides == 2 && distinct < 0xFFFF) {
+      // One reference: each side's n-grams as one 64-bit key (16 bits an id + 1), sorted, and
+      // the matches clipped in a merge walk.
+      for (int n = 1; n <= 4; ++n) {
+        for (std::size_t k = 0; k < 2; ++k) {
+          auto& keys = w.keys[k];
+          keys.clear();
+          for (std::size_t i = w.side_start[k]; i + std::size_t(n) <= w.side_start[k + 1]; ++i) {
+            std::uint64_t key = 0;
+            for (int q = 0; q < n; ++q) key |= std::uint64_t(w.ids[i + std::size_t(q)] + 1) << (16 * (3 - q));
+            keys.push_back(key);
+          }
+          std::sort(keys.begin(), keys.end());
+        }
+        const auto& h = w.keys[0];
+        const auto& r = w.keys[1];
+        double matches = 0;
+        for (std::size_t i = 0, j = 0; i < h.size() && j < r.size();) {
+          if (h[i] < r[j]) ++i;
+          else if (r[j] < h[i]) ++j;
+          else ++matches, ++i, ++j;  // each reference occurrence matches one hypothesis occurrence
+        }
+        correct_[std::size_t(n - 1)] += matches;
+        total_[std::size_t(n - 1)] += std::max(0.0, hyp_size - n + 1);
+      }
+      hyp_len_ += hyp_size;
+      ref_len_ += std::max(closest, 0.0);
+      return;
+    }
+    for (int n = 1; n <= 4; ++n) {
+      // Every n-gram of every side, tagged by its side; sorted, equal n-grams are one run in
+      // which the hypothesis comes first, then each reference's count in turn.
+      w.grams.clear();
+      for (std::size_t k = 0; k < sides; ++k)
+        for (std::size_t i = w.side_start[k]; i + std::size_t(n) <= w.side_start[k + 1]; ++i) {
+          std::uint64_t hi = 0, lo = 0;  // ids + 1 (0 is an unused position), 32 bits each
+          for (int q = 0; q < n; ++q) {
+            const std::uint64_t v = std::uint64_t(w.ids[i + std::size_t(q)]) + 1;
+            if (q < 2) hi |= v << (32 * (1 - q));
+            else lo |= v << (32 * (3 - q));
+          }
+          w.grams.push_back({hi, lo, std::uint32_t(k)});
+        }
+      std::sort(w.grams.begin(), w.grams.end());
+      for (std::size_t i = 0; i < w.grams.size();) {
+        std::size_t j = i;
+        double hyp = 0, ref_max = 0, ref = 0;
+        std::uint32_t side = 0;
+        for (; j < w.grams.size() && w.grams[j].hi == w.grams[i].hi && w.grams[j].lo == w.grams[i].lo; ++j) {
+          if (w.grams[j].side == 0) {
+            ++hyp;
+            continue;
+          }
+          if (w.grams[j].side != side) side = w.grams[j].side, ref = 0;
+          ref_max = std::max(ref_max, ++ref);
+        }
+        correct_[std::size_t(n - 1)] += std::min(hyp, ref_max);
+        i = j;
+      }
+      total_[std::size_t(n - 1)] += std::max(0.0, hyp_size - n + 1);
+    }
+    hyp_len_ += hyp_size;
     ref_len_ += std::max(closest, 0.0);
   }
 
@@ -215,36 +328,25 @@ class bleu_statistics {
   }
 
  private:
-  using gram = std::array<std::uint32_t, 4>;  // unused positions hold 0xFFFFFFFF
-
-  /// The distinct n-grams of a token-id sequence with their counts, sorted.
-  static std::vector<std::pair<gram, double>> ngram_counts(const std::vector<std::uint32_t>& ids, int n) {
-    std::vector<gram> grams;
-    for (std::size_t i = 0; i + std::size_t(n) <= ids.size(); ++i) {
-      gram g;
-      g.fill(0xFFFFFFFFu);
-      for (int k = 0; k < n; ++k) g[std::size_t(k)] = ids[i + std::size_t(k)];
-      grams.push_back(g);
+  struct tagged_gram {
+    std::uint64_t hi, lo;
+    std::uint32_t side;
+    bool operator<(const tagged_gram& o) const {
+      if (hi != o.hi) return hi < o.hi;
+      if (lo != o.lo) return lo < o.lo;
+      return side < o.side;
     }
-    std::sort(grams.begin(), grams.end());
-    std::vector<std::pair<gram, double>> out;
-    for (const auto& g : grams) {
-      if (!out.empty() && out.back().first == g) out.back().second += 1;
-      else out.emplace_back(g, 1.0);
-    }
-    return out;
-  }
-
-  std::vector<std::string> tokens(std::string_view line) const {
-    std::string t = tokenize_13a(options_.lowercase ? text::lowercase(line) : std::string(line));
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < t.size();) {
-      const std::size_t j = std::min(t.find(' ', i), t.size());
-      out.emplace_back(t.substr(i, j - i));
-      i = j + 1;
-    }
-    return out;
-  }
+  };
+  struct workspace {
+    std::vector<std::string> text;
+    std::string lowered;
+    detail::tokenizer_buffers buffers;
+    std::vector<std::string_view> tokens;
+    std::vector<std::size_t> side_start;
+    std::vector<std::uint32_t> table, ids;
+    std::vector<std::uint64_t> keys[2];
+    std::vector<tagged_gram> grams;
+  };
 
   bleu_options options_;
   std::array<double, 4> correct_{}, total_{};

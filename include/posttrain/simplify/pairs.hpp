@@ -10,6 +10,7 @@
 // the score and its language are options. judge_pair reports the first rule a pair fails, in
 // the order above, so a run can count its drops by reason.
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -53,7 +54,14 @@ struct pair_decision {
 inline pair_decision judge_pair(std::string_view reference, std::string_view translation,
                                 const pair_filter_options& o = {}, const syllable_counter& syllables = {}) {
   pair_decision d;
-  if (posttrain::text::lowercase(reference) == posttrain::text::lowercase(translation)) {
+  const bool identical =
+      posttrain::text::detail::all_ascii(reference) && posttrain::text::detail::all_ascii(translation)
+          ? std::equal(reference.begin(), reference.end(), translation.begin(), translation.end(),
+                       [](char x, char y) {
+                         return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
+                       })
+          : posttrain::text::lowercase(reference) == posttrain::text::lowercase(translation);
+  if (identical) {
     d.verdict = pair_verdict::identical;
     return d;
   }

@@ -55,8 +55,27 @@ inline bool vowel_of(char32_t c, language lang) {
 /// are skipped).
 template <class CharT>
 index_t heuristic_syllables_of_chars(std::basic_string_view<CharT> word, language lang) {
+  if constexpr (sizeof(CharT) == 1) {
+    if (lang == language::english) {  // ASCII English, by table
+      index_t groups = 0;
+      std::size_t n = 0;
+      char last = 0, second = 0;
+      bool previous_vowel = false;
+      for (const CharT ch : word) {
+        if (!text::detail::ascii_is(ch, text::detail::ascii_letter)) continue;
+        const bool v = text::detail::ascii_is(ch, text::detail::ascii_vowel);
+        groups += v & !previous_vowel;
+        previous_vowel = v;
+        second = last, last = static_cast<char>(ch | 0x20), ++n;
+      }
+      if (n == 0) return 1;
+      groups -= last == 'e';
+      groups += n >= 2 && second == 'l' && last == 'e';
+      return std::max<index_t>(groups, 1);
+    }
+  }
   const bool fold = lang == language::english || lang == language::german;
-  const auto strong = [](char32_t c) { return detail::in(c, U"aeoáéíóú"); };
+  const auto strong = [](char32_t c) { return in(c, U"aeoáéíóú"); };
   index_t groups = 0;
   std::size_t n = 0;
   char32_t last = 0, second = 0, third = 0;  // the last three letters
@@ -66,7 +85,7 @@ index_t heuristic_syllables_of_chars(std::basic_string_view<CharT> word, languag
     if (!text::detail::letter(c)) continue;
     c = text::detail::to_lower(c);
     if (fold) c = text::fold_accents(c);
-    const bool v = detail::vowel_of(c, lang);
+    const bool v = vowel_of(c, lang);
     if (v && !previous_vowel) ++groups;
     else if (v && lang == language::spanish && strong(c) && strong(last)) ++groups;  // hiatus
     previous_vowel = v;
@@ -77,8 +96,8 @@ index_t heuristic_syllables_of_chars(std::basic_string_view<CharT> word, languag
     if (last == U'e') --groups;
     if (n >= 2 && second == U'l' && last == U'e') ++groups;
   } else if (lang == language::french && groups > 1) {
-    const bool mute_e = n >= 2 && last == U'e' && !detail::vowel_of(second, lang);
-    const bool mute_es = n >= 3 && second == U'e' && last == U's' && !detail::vowel_of(third, lang);
+    const bool mute_e = n >= 2 && last == U'e' && !vowel_of(second, lang);
+    const bool mute_es = n >= 3 && second == U'e' && last == U's' && !vowel_of(third, lang);
     if (mute_e || mute_es) --groups;
   }
   return std::max<index_t>(groups, 1);

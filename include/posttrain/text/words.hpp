@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,24 @@ inline char32_t fold_accents(char32_t c) {
 
 namespace detail {
 
+/// Classes of the ASCII characters, for the loops over ASCII text.
+enum ascii_class : std::uint8_t { ascii_letter = 1, ascii_digit = 2, ascii_terminal = 4, ascii_vowel = 8 };
+inline constexpr std::array<std::uint8_t, 128> ascii_classes = [] {
+  std::array<std::uint8_t, 128> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[std::size_t(c)] = t[std::size_t(c - 32)] = ascii_letter;
+  for (int c = '0'; c <= '9'; ++c) t[std::size_t(c)] = ascii_digit;
+  for (const char c : {'.', '!', '?'}) t[std::size_t(c)] = ascii_terminal;
+  for (const char c : {'a', 'e', 'i', 'o', 'u', 'y'}) t[std::size_t(c)] |= ascii_vowel, t[std::size_t(c - 32)] |= ascii_vowel;
+  return t;
+}();
+
+/// Whether the character has one of the ASCII classes in `mask` (false for non-ASCII ones).
+template <class CharT>
+inline bool ascii_is(CharT c, std::uint8_t mask) {
+  const auto u = static_cast<std::make_unsigned_t<CharT>>(c);
+  return u < 128 && (ascii_classes[u] & mask) != 0;
+}
+
 /// Whether every byte of s is ASCII (8 bytes at a time).
 inline bool all_ascii(std::string_view s) {
   std::size_t i = 0;
@@ -101,7 +120,10 @@ inline bool all_ascii(std::string_view s) {
 /// points (char32_t), or ASCII bytes (char) when the text is all ASCII.
 template <class CharT, class F>
 void for_each_word(std::basic_string_view<CharT> c, F&& f) {
-  const auto word_char = [&](std::size_t i) { return letter(c[i]) || digit(c[i]); };
+  const auto word_char = [&](std::size_t i) {
+    if constexpr (sizeof(CharT) == 1) return ascii_is(c[i], ascii_letter | ascii_digit);  // ASCII text
+    else return letter(c[i]) || digit(c[i]);
+  };
   for (std::size_t i = 0; i < c.size();) {
     if (!word_char(i)) {
       ++i;
@@ -173,7 +195,11 @@ void for_each_sentence(std::basic_string_view<CharT> c, const std::vector<std::s
   std::size_t start = 0;
   std::string token;
   for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!terminal(c[i])) continue;
+    if constexpr (sizeof(CharT) == 1) {
+      if (!ascii_is(c[i], ascii_terminal)) continue;
+    } else if (!terminal(c[i])) {
+      continue;
+    }
     std::size_t end = i + 1;
     while (end < c.size() && terminal(c[end])) ++end;
     while (end < c.size() && closing(c[end])) ++end;
