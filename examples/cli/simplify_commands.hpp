@@ -57,9 +57,19 @@ inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std:
   return *file;
 }
 
-inline std::string strip_cr(std::string s) {
-  if (!s.empty() && s.back() == '\r') s.pop_back();
-  return s;
+/// Appends "\t" and x with three decimals (as printf's %.3f: both round the exact binary value).
+inline void append_fixed3(std::string& out, double x) {
+  char buffer[64];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x, std::chars_format::fixed, 3);
+  out += '\t';
+  out.append(buffer, r.ptr);
+}
+
+inline void append_integer(std::string& out, long long x, bool tab = true) {
+  char buffer[24];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x);
+  if (tab) out += '\t';
+  out.append(buffer, r.ptr);
 }
 
 inline int run_pairs(const arguments& args) {
@@ -95,6 +105,7 @@ inline int run_pairs(const arguments& args) {
   long line_no = 0, pairs = 0, bad = 0;
   std::vector<long> bad_lines;
   long counts[6] = {};
+  std::string out;
   for (bool more = true; more;) {
     // Read a batch (constant memory), judge it on all threads, write it in input order.
     std::size_t n = 0;
@@ -108,14 +119,16 @@ inline int run_pairs(const arguments& args) {
       malformed[n] = 0;
       if (in2) {
         if (!std::getline(*in2, b)) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
-        reference[n] = strip_cr(a), translation[n] = strip_cr(b);
+        if (!a.empty() && a.back() == '\r') a.pop_back();
+        if (!b.empty() && b.back() == '\r') b.pop_back();
+        reference[n].assign(a), translation[n].assign(b);
       } else {
-        a = strip_cr(a);
+        if (!a.empty() && a.back() == '\r') a.pop_back();
         const auto tab = a.find('\t');
         if (tab == std::string::npos || a.find('\t', tab + 1) != std::string::npos) {
           malformed[n] = 1;
-        } else {
-          reference[n] = a.substr(0, tab), translation[n] = a.substr(tab + 1);
+        } else {  // assign: the batch's strings keep their capacity from batch to batch
+          reference[n].assign(a, 0, tab), translation[n].assign(a, tab + 1);
         }
       }
       line_of[n++] = line_no;
@@ -127,6 +140,7 @@ inline int run_pairs(const arguments& args) {
           decisions[std::size_t(i)] = simplify::judge_pair(reference[std::size_t(i)], translation[std::size_t(i)], o,
                                                            syllables);
     });
+    out.clear();
     for (std::size_t i = 0; i < n; ++i) {
       if (malformed[i]) {
         ++bad;
@@ -142,8 +156,11 @@ inline int run_pairs(const arguments& args) {
       const std::string& simple = ref_simple ? reference[i] : translation[i];
       const double rc = ref_simple ? d.translation_score : d.reference_score;
       const double rs = ref_simple ? d.reference_score : d.translation_score;
-      std::printf("%s\t%s\t%.3f\t%.3f\t%.3f\n", complex.c_str(), simple.c_str(), rc, rs, d.bleu);
+      out += complex, out += '\t', out += simple;
+      append_fixed3(out, rc), append_fixed3(out, rs), append_fixed3(out, d.bleu);
+      out += '\n';
     }
+    std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     if (progress) std::fprintf(stderr, "\r%ld pairs, %ld kept", pairs, counts[0]);
   }
@@ -179,21 +196,6 @@ inline const bool pairs_registered = add(command{
      "translation"},
     {"learn-syllables"},
     run_pairs});
-
-/// Appends "\t" and x with three decimals (as printf's %.3f: both round the exact binary value).
-inline void append_fixed3(std::string& out, double x) {
-  char buffer[64];
-  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x, std::chars_format::fixed, 3);
-  out += '\t';
-  out.append(buffer, r.ptr);
-}
-
-inline void append_integer(std::string& out, long long x, bool tab = true) {
-  char buffer[24];
-  const auto r = std::to_chars(buffer, buffer + sizeof buffer, x);
-  if (tab) out += '\t';
-  out.append(buffer, r.ptr);
-}
 
 inline int run_readability(const arguments& args) {
   const auto lang = parse_language(args);

@@ -74,8 +74,9 @@ struct tokenizer_buffers {
   std::string s, a, b, c, d;
 };
 
-/// The 13a tokens of line into out, joined by single spaces.
-inline void tokenize_13a(std::string_view line, std::string& out, tokenizer_buffers& t) {
+/// The 13a rules applied to line; the text, whose runs of non-space characters are the tokens,
+/// is left in t.d.
+inline void apply_13a(std::string_view line, tokenizer_buffers& t) {
   std::string& s = t.s;
   s.assign(1, ' ');
   s.append(line);
@@ -91,57 +92,71 @@ inline void tokenize_13a(std::string_view line, std::string& out, tokenizer_buff
     replace_all(s, "&lt;", "<");
     replace_all(s, "&gt;", ">");
   }
-  // Each rule is one left-to-right pass with non-overlapping matches, as re.sub makes them.
-  std::string& a = t.a;
-  a.clear();
-  for (const char c : s) {
-    if (symbol_13a(c)) a += ' ', a += c, a += ' ';
-    else a += c;
+  // Each rule is one left-to-right pass with non-overlapping matches, as re.sub makes them;
+  // a pass at most doubles its input, so it writes through a pointer into a buffer that size.
+  const auto pass = [](const std::string& in, std::string& out, auto&& rule) {
+    out.resize(2 * in.size() + 2);
+    char* o = out.data();
+    const char* p = in.data();
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n;) i = rule(p, n, i, o);
+    out.resize(std::size_t(o - out.data()));
+  };
+  std::string& a = t.a;  // a symbol → " symbol "
+  a.resize(3 * s.size());
+  {
+    char* o = a.data();
+    for (const char c : s) {
+      if (symbol_13a(c)) *o++ = ' ', *o++ = c, *o++ = ' ';
+      else *o++ = c;
+    }
+    a.resize(std::size_t(o - a.data()));
   }
   std::string& b = t.b;  // ([^0-9])([.,]) → "\1 \2 "
-  b.clear();
-  const bool periods = a.find_first_of(".,") != std::string::npos;
-  if (!periods) std::swap(a, b);  // the next two rules need a . or a ,
-  for (std::size_t i = 0; periods && i < a.size();) {
-    if (i + 1 < a.size() && !digit(a[i]) && (a[i + 1] == '.' || a[i + 1] == ',')) {
-      b += a[i], b += ' ', b += a[i + 1], b += ' ';
-      i += 2;
-    } else {
-      b += a[i++];
-    }
-  }
   std::string& c = t.c;  // ([.,])([^0-9]) → " \1 \2"
-  c.clear();
-  if (!periods) std::swap(b, c);
-  for (std::size_t i = 0; periods && i < b.size();) {
-    if (i + 1 < b.size() && (b[i] == '.' || b[i] == ',') && !digit(b[i + 1])) {
-      c += ' ', c += b[i], c += ' ', c += b[i + 1];
-      i += 2;
-    } else {
-      c += b[i++];
-    }
+  if (a.find_first_of(".,") != std::string::npos) {
+    pass(a, b, [](const char* p, std::size_t n, std::size_t i, char*& o) {
+      if (i + 1 < n && !digit(p[i]) && (p[i + 1] == '.' || p[i + 1] == ',')) {
+        *o++ = p[i], *o++ = ' ', *o++ = p[i + 1], *o++ = ' ';
+        return i + 2;
+      }
+      *o++ = p[i];
+      return i + 1;
+    });
+    pass(b, c, [](const char* p, std::size_t n, std::size_t i, char*& o) {
+      if (i + 1 < n && (p[i] == '.' || p[i] == ',') && !digit(p[i + 1])) {
+        *o++ = ' ', *o++ = p[i], *o++ = ' ', *o++ = p[i + 1];
+        return i + 2;
+      }
+      *o++ = p[i];
+      return i + 1;
+    });
+  } else {
+    std::swap(a, c);  // neither rule applies
   }
   std::string& d = t.d;  // ([0-9])(-) → "\1 \2 "
-  d.clear();
-  const bool hyphens = c.find('-') != std::string::npos;
-  if (!hyphens) std::swap(c, d);
-  for (std::size_t i = 0; hyphens && i < c.size();) {
-    if (i + 1 < c.size() && digit(c[i]) && c[i + 1] == '-') {
-      d += c[i], d += ' ', d += '-', d += ' ';
-      i += 2;
-    } else {
-      d += c[i++];
-    }
+  if (c.find('-') != std::string::npos) {
+    pass(c, d, [](const char* p, std::size_t n, std::size_t i, char*& o) {
+      if (i + 1 < n && digit(p[i]) && p[i + 1] == '-') {
+        *o++ = p[i], *o++ = ' ', *o++ = '-', *o++ = ' ';
+        return i + 2;
+      }
+      *o++ = p[i];
+      return i + 1;
+    });
+  } else {
+    std::swap(c, d);
   }
-  out.clear();
-  for (std::size_t i = 0; i < d.size();) {
-    while (i < d.size() && text::detail::ascii_space(d[i])) ++i;
+}
+
+/// Calls f(start, length) for each run of non-space characters of s.
+template <class F>
+void for_each_token(std::string_view s, F&& f) {
+  for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size() && text::detail::ascii_space(s[i])) ++i;
     const std::size_t start = i;
-    while (i < d.size() && !text::detail::ascii_space(d[i])) ++i;
-    if (i > start) {
-      if (!out.empty()) out += ' ';
-      out.append(d, start, i - start);
-    }
+    while (i < s.size() && !text::detail::ascii_space(s[i])) ++i;
+    if (i > start) f(start, i - start);
   }
 }
 
@@ -163,8 +178,12 @@ inline void lowercase_into(std::string_view line, std::string& out) {
 /// The 13a tokens of a line, joined by single spaces (sacrebleu's Tokenizer13a).
 inline std::string tokenize_13a(std::string_view line) {
   detail::tokenizer_buffers t;
+  detail::apply_13a(line, t);
   std::string out;
-  detail::tokenize_13a(line, out, t);
+  detail::for_each_token(t.d, [&](std::size_t start, std::size_t length) {
+    if (!out.empty()) out += ' ';
+    out.append(t.d, start, length);
+  });
   return out;
 }
 
@@ -175,9 +194,10 @@ class bleu_statistics {
 
   void add(std::string_view hypothesis, std::span<const std::string> references) {
     // Every side (the hypothesis, then each reference) is tokenised into per-thread buffers;
-    // tokens become small integers by sorting them, an n-gram a pair of 64-bit words, and the
-    // clipped matches of each order come from one sort of all sides' n-grams tagged by side: no
-    // map of strings and, once the buffers have grown, no allocation.
+    // tokens become small integers through a hash table, an n-gram a pair of 64-bit words, and
+    // the clipped matches of each order come from one sort of all sides' n-grams tagged by side
+    // (one reference: a hash table of its n-grams); no map of strings and, once the buffers
+    // have grown, no allocation.
     thread_local workspace w;
     const std::size_t sides = references.size() + 1;
     if (w.text.size() < sides) w.text.resize(sides);
@@ -187,16 +207,13 @@ class bleu_statistics {
       const std::string_view line = k == 0 ? hypothesis : std::string_view(references[k - 1]);
       if (options_.lowercase) {
         detail::lowercase_into(line, w.lowered);
-        detail::tokenize_13a(w.lowered, w.text[k], w.buffers);
+        detail::apply_13a(w.lowered, w.buffers);
       } else {
-        detail::tokenize_13a(line, w.text[k], w.buffers);
+        detail::apply_13a(line, w.buffers);
       }
-      const std::string& t = w.text[k];
-      for (std::size_t i = 0; i < t.size();) {
-        const std::size_t j = std::min(t.find(' ', i), t.size());
-        w.tokens.push_back(std::string_view(t).substr(i, j - i));
-        i = j + 1;
-      }
+      std::swap(w.text[k], w.buffers.d);  // the side's text outlives the next side's tokenising
+      const std::string_view t = w.text[k];
+      detail::for_each_token(t, [&](std::size_t start, std::size_t length) { w.tokens.push_back(t.substr(start, length)); });
       w.side_start.push_back(w.tokens.size());
     }
     // Ids: equal tokens, equal ids (an open-addressing table of token indices, FNV-1a hashes).
@@ -229,26 +246,36 @@ class bleu_statistics {
       if (closest < 0 || d < best || (d == best && len < closest)) closest = len;
     }
     if (sides == 2 && distinct < 0xFFFF) {
-      // One reference: each side's n-grams as one 64-bit key (16 bits an id + 1), sorted, and
-      // the matches clipped in a merge walk.
-      for (int n = 1; n <= 4; ++n) {
-        for (std::size_t k = 0; k < 2; ++k) {
-          auto& keys = w.keys[k];
-          keys.clear();
-          for (std::size_t i = w.side_start[k]; i + std::size_t(n) <= w.side_start[k + 1]; ++i) {
-            std::uint64_t key = 0;
-            for (int q = 0; q < n; ++q) key |= std::uint64_t(w.ids[i + std::size_t(q)] + 1) << (16 * (3 - q));
-            keys.push_back(key);
-          }
-          std::sort(keys.begin(), keys.end());
+      // One reference: an n-gram is one 64-bit key (16 bits an id + 1; the unused ones 0, so
+      // orders never collide). The reference's n-grams of every order are counted in one
+      // open-addressing table; each hypothesis n-gram takes one of its occurrences while any
+      // is left, which sums min(count_h, count_r).
+      const auto key_at = [&](std::size_t i, int n) {
+        std::uint64_t key = 0;
+        for (int q = 0; q < n; ++q) key |= std::uint64_t(w.ids[i + std::size_t(q)] + 1) << (16 * (3 - q));
+        return key;
+      };
+      const std::size_t ref_begin = w.side_start[1], ref_end = w.side_start[2];
+      std::size_t size = 16;
+      while (size < 8 * (ref_end - ref_begin)) size *= 2;
+      w.gram_table.assign(size, {0, 0});
+      const auto slot_of = [&](std::uint64_t key) {
+        std::size_t slot = std::size_t((key * 0x9E3779B97F4A7C15ull) >> 40) & (size - 1);
+        while (w.gram_table[slot].first != 0 && w.gram_table[slot].first != key) slot = (slot + 1) & (size - 1);
+        return slot;
+      };
+      for (int n = 1; n <= 4; ++n)
+        for (std::size_t i = ref_begin; i + std::size_t(n) <= ref_end; ++i) {
+          const std::uint64_t key = key_at(i, n);
+          auto& e = w.gram_table[slot_of(key)];
+          e.first = key, ++e.second;
         }
-        const auto& h = w.keys[0];
-        const auto& r = w.keys[1];
+      for (int n = 1; n <= 4; ++n) {
         double matches = 0;
-        for (std::size_t i = 0, j = 0; i < h.size() && j < r.size();) {
-          if (h[i] < r[j]) ++i;
-          else if (r[j] < h[i]) ++j;
-          else ++matches, ++i, ++j;  // each reference occurrence matches one hypothesis occurrence
+        for (std::size_t i = 0; i + std::size_t(n) <= w.side_start[1]; ++i) {
+          const std::uint64_t key = key_at(i, n);
+          auto& e = w.gram_table[slot_of(key)];
+          if (e.first == key && e.second > 0) --e.second, ++matches;
         }
         correct_[std::size_t(n - 1)] += matches;
         total_[std::size_t(n - 1)] += std::max(0.0, hyp_size - n + 1);
@@ -344,7 +371,7 @@ class bleu_statistics {
     std::vector<std::string_view> tokens;
     std::vector<std::size_t> side_start;
     std::vector<std::uint32_t> table, ids;
-    std::vector<std::uint64_t> keys[2];
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> gram_table;  // key (never 0), count
     std::vector<tagged_gram> grams;
   };
 
