@@ -12,12 +12,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 here=$(dirname "$0")
 "$python" "$here/simplify_python.py" lines "$work" "$pairs"
+echo "== the library in memory (bench_simplify on the same lines and pairs)"
+POSTTRAIN_SIMPLIFY_DIR="$work" "$build/bench/bench_simplify" --benchmark_filter='readability|judge' \
+  --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "median" || true
 echo "== posttrain readability ($(wc -l <"$work/lines.txt") lines, $(du -m "$work/lines.txt" | cut -f1) MB)"
 for threads in 1 2; do
   start=$(date +%s.%N)
   OMP_NUM_THREADS=$threads "$build/examples/posttrain" readability "$work/lines.txt" >/dev/null
   end=$(date +%s.%N)
-  echo "  $threads thread(s) (the command reads and writes serially): $(echo "$end - $start" | bc) s"
+  echo "  $threads thread(s) (reading and writing are serial, counting in parallel): $(echo "$end - $start" | bc) s"
 done
 "$python" "$here/simplify_python.py" textstat "$work"
 echo "== posttrain simplify-pairs ($pairs pairs)"

@@ -103,6 +103,15 @@ inline bool ascii_is(CharT c, std::uint8_t mask) {
   return u < 128 && (ascii_classes[u] & mask) != 0;
 }
 
+/// Whether any of the 8 bytes at p is '.', '!' or '?' (a zero byte of x ^ that byte repeated).
+inline bool any_terminal(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  const auto zero_byte = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  return (zero_byte(x ^ (ones * '.')) | zero_byte(x ^ (ones * '!')) | zero_byte(x ^ (ones * '?'))) != 0;
+}
+
 /// Whether every byte of s is ASCII (8 bytes at a time).
 inline bool all_ascii(std::string_view s) {
   std::size_t i = 0;
@@ -196,6 +205,8 @@ void for_each_sentence(std::basic_string_view<CharT> c, const std::vector<std::s
   std::string token;
   for (std::size_t i = 0; i < c.size(); ++i) {
     if constexpr (sizeof(CharT) == 1) {
+      while (i + 8 <= c.size() && !any_terminal(c.data() + i)) i += 8;  // 8 bytes at a time
+      if (i >= c.size()) break;
       if (!ascii_is(c[i], ascii_terminal)) continue;
     } else if (!terminal(c[i])) {
       continue;
