@@ -183,3 +183,30 @@ TEST_CASE("simplify: candidate selection, rank-sum ranking and the evaluation me
   CHECK_THROWS_WITH(sp::frequency_list::load(path), Catch::Contains(path + ":2"));
   std::remove(path.c_str());
 }
+
+TEST_CASE("simplify: count_text's ASCII paths equal the general rules", "[simplify]") {
+  // The fused ASCII pass (words and English syllables at once), the ASCII path with a
+  // dictionary (empty: every word falls back to the heuristic) and the other languages' ASCII
+  // path, against words(), split_sentences() and heuristic_syllables() on decoded text.
+  const std::string alphabet = "aeiouyAEIOUYbcdlmnstLE '-.,!?0123456789\t\"()";
+  unsigned state = 11;
+  const auto next = [&] { return (state = state * 1103515245u + 12345u) >> 16; };
+  const sp::pronouncing_dictionary empty;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string text;
+    for (unsigned k = 0, n = next() % 60; k < n; ++k) text += alphabet[next() % alphabet.size()];
+    INFO("'" << text << "'");
+    for (const auto lang : {sp::language::english, sp::language::french, sp::language::spanish, sp::language::german}) {
+      posttrain::index_t syllables = 0;
+      const auto words = posttrain::text::words(text);
+      for (const auto& w : words) syllables += sp::heuristic_syllables(w, lang);
+      const auto sentences = posttrain::index_t(posttrain::text::split_sentences(text).size());
+      for (const sp::syllable_counter counter : {sp::syllable_counter{nullptr, lang}, sp::syllable_counter{&empty, lang}}) {
+        const auto c = sp::count_text(text, counter);
+        CHECK(c.words == posttrain::index_t(words.size()));
+        CHECK(c.syllables == syllables);
+        CHECK(c.sentences == sentences);
+      }
+    }
+  }
+}
