@@ -25,7 +25,6 @@
 //                          else the heuristic of the language
 //   split_for_evaluation   a deterministic train / held-out split of the dictionary's words
 //                          (FNV-1a of the word, 1 in `modulus` held out)
-//   agreement_on           how often a counter gives the dictionary's count on a word list
 
 #include <algorithm>
 #include <array>
@@ -44,9 +43,6 @@
 #include "syllables.hpp"
 
 namespace posttrain::simplify {
-
-/// A word and its syllable count, as a dictionary gives it.
-using counted_word = std::pair<std::string, index_t>;
 
 struct syllable_model_options {
   int iterations = 16;      // EM re-estimations of the per-letter label weights
@@ -300,21 +296,6 @@ inline dictionary_split split_for_evaluation(const pronouncing_dictionary& dicti
   std::sort(s.train.begin(), s.train.end());
   std::sort(s.held_out.begin(), s.held_out.end());
   return s;
-}
-
-/// How often `count(word)` equals the listed count, and the mean absolute error.
-inline heuristic_agreement agreement_on(const std::vector<counted_word>& words,
-                                        const std::function<index_t(std::string_view)>& count) {
-  heuristic_agreement a;
-  double exact = 0, error = 0;
-  for (const auto& [word, syllables] : words) {
-    const index_t c = count(word);
-    ++a.words;
-    exact += c == syllables;
-    error += std::abs(double(c - syllables));
-  }
-  if (a.words > 0) a.exact = exact / double(a.words), a.mean_absolute_error = error / double(a.words);
-  return a;
 }
 
 }  // namespace posttrain::simplify

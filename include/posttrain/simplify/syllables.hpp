@@ -16,15 +16,19 @@
 //                            Debian: pocketsphinx-en-us's cmudict-en-us.dict.
 //   (syllable_counter, in syllable_model.hpp, combines the dictionary, a model learned from it
 //   and the heuristic.)
-//   heuristic_agreement      how often the heuristic equals the dictionary, over its words.
+//   agreement_with           how often the heuristic equals the dictionary, over its words
+//   agreement_on             how often any counter equals the counts of a word list
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "../core/config.hpp"
 #include "../core/error.hpp"
@@ -177,20 +181,31 @@ struct heuristic_agreement {
   double mean_absolute_error = 0;  // syllables per word
 };
 
-/// The English heuristic against the dictionary, over the dictionary's alphabetic words.
-inline heuristic_agreement agreement_with(const pronouncing_dictionary& d) {
+/// A word and its syllable count, as a dictionary gives it.
+using counted_word = std::pair<std::string, index_t>;
+
+/// How often `count(word)` equals the listed count, and the mean absolute error.
+inline heuristic_agreement agreement_on(const std::vector<counted_word>& words,
+                                        const std::function<index_t(std::string_view)>& count) {
   heuristic_agreement a;
   double exact = 0, error = 0;
-  for (const auto& [word, syllables] : d.entries()) {
-    if (word.empty() || !std::all_of(word.begin(), word.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '\''; }))
-      continue;
-    const index_t h = heuristic_syllables(word);
+  for (const auto& [word, syllables] : words) {
+    const index_t c = count(word);
     ++a.words;
-    exact += h == syllables;
-    error += std::abs(double(h - syllables));
+    exact += c == syllables;
+    error += std::abs(double(c - syllables));
   }
   if (a.words > 0) a.exact = exact / double(a.words), a.mean_absolute_error = error / double(a.words);
   return a;
+}
+
+/// The English heuristic against the dictionary, over the dictionary's alphabetic words.
+inline heuristic_agreement agreement_with(const pronouncing_dictionary& d) {
+  std::vector<counted_word> words;
+  for (const auto& [word, syllables] : d.entries())
+    if (!word.empty() && std::all_of(word.begin(), word.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '\''; }))
+      words.emplace_back(word, syllables);
+  return agreement_on(words, [](std::string_view w) { return heuristic_syllables(w); });
 }
 
 }  // namespace posttrain::simplify
