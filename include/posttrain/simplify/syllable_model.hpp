@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "../core/config.hpp"
+#include "../core/detail/parallel.hpp"
 #include "../core/error.hpp"
 #include "../text/words.hpp"
 #include "syllables.hpp"
@@ -85,7 +86,10 @@ class syllable_model {
       syllable_model m;
       m.smoothing_ = 2.0;
       m.count_windows(letters, weights, em_windows);
-      for (std::size_t i = 0; i < letters.size(); ++i) m.expected_labels(letters[i], totals[i], weights[i], em_windows);
+      // Each word's E-step touches only its own weights: on all threads when OpenMP is on.
+      posttrain::detail::openmp_for_rows(index_t(letters.size()), [&](index_t w0, index_t w1) {
+        for (auto i = std::size_t(w0); i < std::size_t(w1); ++i) m.expected_labels(letters[i], totals[i], weights[i], em_windows);
+      });
     }
     syllable_model model;
     model.smoothing_ = options.smoothing;
