@@ -24,10 +24,12 @@ TEST_CASE("simplify: word vectors in the word2vec and GloVe text formats", "[sim
   CHECK(v.words()[2] == "small");
   CHECK(v.matrix()(2, 1) == Approx(0.2f));
   CHECK(v.find("large") == 1);
-  const auto glove = write("wv_glove.txt", "the 0.1 0.2 0.3\nof -0.1 0 1\n");
+  const auto glove = write("wv_glove.txt", "the 0.1 0.2 0.3\nof\t-0.1 +0 1\n");
   const auto g = sp::word_vectors::load_text(glove);
   CHECK(g.size() == 2);
   CHECK(g.width() == 3);
+  CHECK(g.matrix()(1, 0) == Approx(-0.1f));
+  CHECK(g.matrix()(1, 2) == 1);
   // Two integers on the first line are word2vec's header; a word and one number are a vector.
   const auto one = write("wv_one.txt", "a 1\nb 2\n");
   CHECK(sp::word_vectors::load_text(one).size() == 2);
@@ -39,7 +41,7 @@ TEST_CASE("simplify: word vector errors name the line and column", "[simplify]")
   CHECK_THROWS_WITH(sp::word_vectors::load_text(ragged), Catch::Contains(":2:") && Catch::Contains("found 1"));
   const auto nan = write("wv_nan.txt", "big 1 nan\n");
   CHECK_THROWS_WITH(sp::word_vectors::load_text(nan), Catch::Contains(":1:7") && Catch::Contains("'nan'"));
-  const auto text = write("wv_text.txt", "big 1 x\n");
+  const auto text = write("wv_text.txt", "big 1 1e999\n");  // beyond float: not finite
   CHECK_THROWS_AS(sp::word_vectors::load_text(text), posttrain::parse_error);
   const auto repeated = write("wv_repeated.txt", "big 1 2\nbig 3 4\n");
   CHECK_THROWS_WITH(sp::word_vectors::load_text(repeated), Catch::Contains("repeated"));

@@ -19,11 +19,11 @@
 //                                            the embedding neighbours (or both, thesaurus first)
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -154,24 +154,28 @@ class word_vectors {
     std::vector<float> values;
     index_t width = 0;
     std::string line;
+    std::vector<float> row;
     long line_no = 0;
     while (std::getline(in, line)) {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(' ') == std::string::npos) continue;
-      std::istringstream fields(line);
-      std::string word;
-      fields >> word;
-      std::vector<float> row;
-      std::string field;
-      long column = long(word.size()) + 2;
-      while (fields >> field) {
-        char* end = nullptr;
-        const double v = std::strtod(field.c_str(), &end);
-        if (end != field.c_str() + field.size() || !std::isfinite(v))
-          throw parse_error(path, line_no, column, "'" + field + "' is not a finite number");
-        row.push_back(static_cast<float>(v));
-        column += long(field.size()) + 1;
+      constexpr std::string_view blank = " \t";
+      if (line.find_first_not_of(blank) == std::string::npos) continue;
+      // Fields split on spaces and tabs and parsed in place (from_chars: no stream, no copy).
+      const std::string_view view(line);
+      std::size_t at = view.find_first_not_of(blank);
+      std::size_t end = std::min(view.find_first_of(blank, at), view.size());
+      std::string word(view.substr(at, end - at));
+      row.clear();
+      for (at = view.find_first_not_of(blank, end); at != std::string_view::npos; at = view.find_first_not_of(blank, end)) {
+        end = std::min(view.find_first_of(blank, at), view.size());
+        const std::string_view field = view.substr(at, end - at);
+        const std::size_t sign = field.front() == '+' ? 1 : 0;
+        float v = 0;
+        const auto r = std::from_chars(field.data() + sign, field.data() + field.size(), v);
+        if (r.ec != std::errc() || r.ptr != field.data() + field.size() || !std::isfinite(v))
+          throw parse_error(path, line_no, long(at) + 1, "'" + std::string(field) + "' is not a finite number");
+        row.push_back(v);
       }
       if (line_no == 1 && row.size() == 1 && !word.empty() &&
           word.find_first_not_of("0123456789") == std::string::npos)
