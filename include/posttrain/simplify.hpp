@@ -1,6 +1,6 @@
 #pragma once
-// The simplify module: readability and the filtering of sentence pairs into simplification
-// corpora (Trans-SS).
+// The simplify module: readability, the filtering of sentence pairs into simplification
+// corpora (Trans-SS), and lexical simplification.
 //   simplify/syllables.hpp    syllable heuristics (en, fr, es, de), a CMU pronouncing dictionary
 //   simplify/syllable_model.hpp  syllables learned from the dictionary for the words it lacks
 //   simplify/readability.hpp  counts, FRE (four languages), FKGL, the batched pair scores
@@ -8,9 +8,12 @@
 //   simplify/pairs.hpp        the Trans-SS pair filter
 //   simplify/lexical.hpp      lexical simplification: selection, rank-sum ranking, metrics
 //   simplify/thesaurus.hpp    synonyms from a MyThes thesaurus
+//   simplify/neighbours.hpp   embedding neighbours (cosine top-k on any backend), word vectors,
+//                             the embedding and hybrid generators
 // Text handling (UTF-8, words, sentences, lowercase) is in posttrain/text/.
 #include "simplify/bleu.hpp"
 #include "simplify/lexical.hpp"
+#include "simplify/neighbours.hpp"
 #include "simplify/pairs.hpp"
 #include "simplify/readability.hpp"
 #include "simplify/syllable_model.hpp"
