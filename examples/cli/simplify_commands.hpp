@@ -17,6 +17,7 @@
 
 #include "command.hpp"
 #include "host_backend.hpp"
+#include "line_batches.hpp"
 
 namespace posttrain::cli {
 namespace simplify_cmd {
@@ -98,7 +99,9 @@ inline int run_pairs(const arguments& args) {
   const host_backend_for_cli be;
   const bool progress = isatty(2) != 0;
   constexpr std::size_t batch = 16384;
-  std::vector<std::string> reference(batch), translation(batch);
+  line_batches reader1(in1);
+  std::unique_ptr<line_batches> reader2 = in2 ? std::make_unique<line_batches>(*in2) : nullptr;
+  std::vector<std::string_view> reference(batch), translation(batch);
   std::vector<long> line_of(batch);
   std::vector<simplify::pair_decision> decisions(batch);
   std::vector<char> malformed(batch);
@@ -106,34 +109,25 @@ inline int run_pairs(const arguments& args) {
   std::vector<long> bad_lines;
   long counts[6] = {};
   std::string out;
-  for (bool more = true; more;) {
+  for (;;) {
     // Read a batch (constant memory), judge it on all threads, write it in input order.
-    std::size_t n = 0;
-    std::string a, b;
-    while (n < batch) {
-      if (!std::getline(in1, a)) {
-        more = false;
-        break;
+    const auto& first = reader1.next(batch);
+    const std::size_t n = first.size();
+    if (reader2) {
+      const auto& second = reader2->next(std::max<std::size_t>(n, 1));
+      if (second.size() < n) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
+      if (n == 0 && !second.empty()) throw std::runtime_error(*mt_file + " has more lines than " + *ref_file);
+      for (std::size_t i = 0; i < n; ++i) reference[i] = first[i], translation[i] = second[i], malformed[i] = 0;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string_view line = first[i];
+        const auto tab = line.find('\t');
+        malformed[i] = tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos;
+        if (!malformed[i]) reference[i] = line.substr(0, tab), translation[i] = line.substr(tab + 1);
       }
-      ++line_no;
-      malformed[n] = 0;
-      if (in2) {
-        if (!std::getline(*in2, b)) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
-        if (!a.empty() && a.back() == '\r') a.pop_back();
-        if (!b.empty() && b.back() == '\r') b.pop_back();
-        reference[n].assign(a), translation[n].assign(b);
-      } else {
-        if (!a.empty() && a.back() == '\r') a.pop_back();
-        const auto tab = a.find('\t');
-        if (tab == std::string::npos || a.find('\t', tab + 1) != std::string::npos) {
-          malformed[n] = 1;
-        } else {  // assign: the batch's strings keep their capacity from batch to batch
-          reference[n].assign(a, 0, tab), translation[n].assign(a, tab + 1);
-        }
-      }
-      line_of[n++] = line_no;
     }
-    if (!more && in2 && std::getline(*in2, b)) throw std::runtime_error(*mt_file + " has more lines than " + *ref_file);
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i) line_of[i] = ++line_no;
     be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
       for (index_t i = r0; i < r1; ++i)
         if (!malformed[std::size_t(i)])
@@ -152,8 +146,8 @@ inline int run_pairs(const arguments& args) {
       ++counts[int(d.verdict)];
       if (d.verdict != simplify::pair_verdict::kept) continue;
       const bool ref_simple = d.reference_is_simple;
-      const std::string& complex = ref_simple ? translation[i] : reference[i];
-      const std::string& simple = ref_simple ? reference[i] : translation[i];
+      const std::string_view complex = ref_simple ? translation[i] : reference[i];
+      const std::string_view simple = ref_simple ? reference[i] : translation[i];
       const double rc = ref_simple ? d.translation_score : d.reference_score;
       const double rs = ref_simple ? d.reference_score : d.translation_score;
       out += complex, out += '\t', out += simple;
@@ -205,33 +199,33 @@ inline int run_readability(const arguments& args) {
   std::unique_ptr<std::ifstream> f;
   std::istream& in = open_or_stdin(args.positional().empty() ? "-" : args.positional()[0], f);
   std::fputs("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n", stdout);
-  // Batches of lines: read, counted on all threads, written in input order (constant memory).
+  // Batches of lines: read in blocks, counted and formatted on all threads in chunks, written
+  // in input order (constant memory).
   const host_backend_for_cli be;
-  constexpr std::size_t batch = 65536;
-  std::vector<std::string> lines(batch);
-  std::vector<simplify::text_counts> counts(batch);
-  std::string out;
-  for (bool more = true; more;) {
-    std::size_t n = 0;
-    while (n < batch && (more = static_cast<bool>(std::getline(in, lines[n])))) {
-      if (!lines[n].empty() && lines[n].back() == '\r') lines[n].pop_back();
-      ++n;
-    }
-    be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
-      for (index_t i = r0; i < r1; ++i) counts[std::size_t(i)] = simplify::count_text(lines[std::size_t(i)], syllables);
+  constexpr std::size_t batch = 65536, chunk = 1024;
+  line_batches reader(in);
+  std::vector<std::string> formatted(batch / chunk);
+  for (;;) {
+    const auto& lines = reader.next(batch);
+    if (lines.empty()) break;
+    const std::size_t chunks = (lines.size() + chunk - 1) / chunk;
+    be.parallel_for(index_t(chunks), [&](index_t c0, index_t c1) {
+      for (auto c = std::size_t(c0); c < std::size_t(c1); ++c) {
+        std::string& out = formatted[c];
+        out.clear();
+        for (std::size_t i = c * chunk; i < std::min(lines.size(), (c + 1) * chunk); ++i) {
+          const auto counts = simplify::count_text(lines[i], syllables);
+          append_integer(out, counts.words, false);
+          append_integer(out, counts.sentences);
+          append_integer(out, counts.syllables);
+          append_fixed3(out, simplify::flesch_reading_ease(counts, lang));
+          append_fixed3(out, simplify::flesch_kincaid_grade(counts));
+          append_integer(out, static_cast<long long>(counts.invalid_bytes));
+          out += '\n';
+        }
+      }
     });
-    out.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& c = counts[i];
-      append_integer(out, c.words, false);
-      append_integer(out, c.sentences);
-      append_integer(out, c.syllables);
-      append_fixed3(out, simplify::flesch_reading_ease(c, lang));
-      append_fixed3(out, simplify::flesch_kincaid_grade(c));
-      append_integer(out, static_cast<long long>(c.invalid_bytes));
-      out += '\n';
-    }
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    for (std::size_t c = 0; c < chunks; ++c) std::fwrite(formatted[c].data(), 1, formatted[c].size(), stdout);
   }
   return 0;
 }
