@@ -3,7 +3,7 @@
 // have: the dictionary is the exception list, and the rules for everything else are letter
 // contexts mined from it.
 //
-//   Each letter of a word carries 0, 1 or 2 syllable nuclei (the a of "table" 1, its final e 1
+//   Each letter of a word carries 0 or 1 syllable nucleus (the a of "table" 1, its final e 1
 //   for the syllabic "le"; the e of "wane" 0; the i of "piano" 1 and its a 1; the m of "prism" 1;
 //   the c of "mcdonald" 1). A word's count is the sum over its letters.
 //
@@ -30,7 +30,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
