@@ -36,16 +36,13 @@
 #include <string>
 #include <vector>
 
-#include <sphinxbase/err.h>
-#include <sphinxbase/logmath.h>
-#include <sphinxbase/ngram_model.h>
-
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/simplify.hpp>
 #include <posttrain/simplify/neighbours.hpp>
 
 #include "../common/fortunes.hpp"
 #include "../common/options.hpp"
+#include "../common/pocketsphinx_lm.hpp"
 #include "ppmi_vectors.hpp"
 
 namespace {
@@ -53,52 +50,26 @@ namespace {
 namespace sp = posttrain::simplify;
 using posttrain::index_t;
 
-const char* const lm_path = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
-
-/// pocketsphinx's trigram model: unigram frequencies and the fit of a word in its context.
+/// pocketsphinx's trigram model in log10: word frequencies and the fit of a word in context.
 class trigram_lm {
  public:
-  trigram_lm() {
-    err_set_logfp(nullptr);
-    math_ = logmath_init(1.0001, 0, 0);
-    model_ = ngram_model_read(nullptr, lm_path, NGRAM_AUTO, math_);
-    if (!model_) throw std::runtime_error(std::string("cannot read ") + lm_path + " (Debian package pocketsphinx-en-us)");
-    unknown_ = ngram_unknown_wid(model_);
-  }
-  ~trigram_lm() {
-    ngram_model_free(model_);
-    logmath_free(math_);  // the model took a reference of its own
-  }
-  trigram_lm(const trigram_lm&) = delete;
-  trigram_lm& operator=(const trigram_lm&) = delete;
-
-  bool knows(const std::string& w) const { return id(w) != unknown_ && id(w) != NGRAM_INVALID_WID; }
+  bool knows(const std::string& w) const { return lm_.knows(w); }
   /// log10 P(w), the unigram probability.
-  double log10_unigram(const std::string& w) const {
-    int32 used = 0;
-    return logmath_log_to_log10(math_, ngram_ng_score(model_, id(w), nullptr, 0, &used));
-  }
+  double log10_unigram(const std::string& w) const { return lm_.ln_unigram(lm_.id(w)) / std::log(10.0); }
   /// log10 P(w | two, one): `one` the previous word, `two` the one before.
   double log10_trigram(const std::string& w, const std::string& one, const std::string& two) const {
-    int32 used = 0;
-    return logmath_log_to_log10(math_, ngram_tg_score(model_, id(w), id(one), id(two), &used));
+    return lm_.ln_trigram(lm_.id(w), lm_.id(one), lm_.id(two)) / std::log(10.0);
   }
   /// Every word of the model with its unigram probability, as a frequency list.
   sp::frequency_list unigram_frequencies() const {
     sp::frequency_list f;
-    const int32 n = int32(ngram_model_get_counts(model_)[0]);
-    for (int32 w = 0; w < n; ++w) {
-      const char* word = ngram_word(model_, w);
-      if (word && word[0] != '<') f.add(word, std::pow(10.0, log10_unigram(word)));
-    }
+    for (int32 w = 0; w < lm_.size(); ++w)
+      if (const char* word = lm_.word(w); word && word[0] != '<') f.add(word, std::exp(lm_.ln_unigram(w)));
     return f;
   }
 
  private:
-  int32 id(const std::string& w) const { return ngram_wid(model_, w.c_str()); }
-  logmath_t* math_ = nullptr;
-  ngram_model_t* model_ = nullptr;
-  int32 unknown_ = NGRAM_INVALID_WID;
+  examples::pocketsphinx_lm lm_;
 };
 
 bool plain_word(const std::string& w) {
@@ -203,7 +174,7 @@ int main(int argc, char** argv) {
     const sp::embedding_generator<posttrain::eigen_backend> embedding(be, vectors);
     std::printf("thesaurus %zu entries; frequency list %zu words (%s); trigram model %s\n", thesaurus.size(),
                 frequencies.size(), frequencies_path.empty() ? "the trigram model's unigrams" : frequencies_path.c_str(),
-                lm_path);
+                examples::pocketsphinx_lm::path);
     std::printf("word vectors: %zu words x %lld (%s, %.1f s)\n\n", vectors.size(), static_cast<long long>(vectors.width()),
                 vectors_path.empty() ? "PPMI + randomized SVD of the fortunes text" : vectors_path.c_str(), seconds_since(t1));
 

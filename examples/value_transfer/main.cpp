@@ -40,13 +40,11 @@
 #include <posttrain/value.hpp>
 
 extern "C" {
-#include <sphinxbase/err.h>
-#include <sphinxbase/logmath.h>
-#include <sphinxbase/ngram_model.h>
 }
 
 #include "../common/adam.hpp"
 #include "../common/options.hpp"
+#include "../common/pocketsphinx_lm.hpp"
 
 namespace {
 
@@ -55,7 +53,6 @@ using posttrain::index_t;
 using examples::parameter;
 
 const char* const fortunes_dir = "/usr/share/games/fortunes";
-const char* const lm_path = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
 // The target domain and the topics left out of the small base (they overlap with it).
 const std::set<std::string> target_topics = {"computers"};
 const std::set<std::string> held_back = {"computers", "linux", "linuxcookie", "perl", "debian", "knghtbrd"};
@@ -198,39 +195,25 @@ class bigram_model {
 class trigram_model {
  public:
   explicit trigram_model(const std::set<std::string>& keep) {
-    err_set_logfp(nullptr);
-    math_ = logmath_init(1.0001, 0, 0);
-    model_ = ngram_model_read(nullptr, lm_path, NGRAM_AUTO, math_);
-    if (!model_) throw std::runtime_error(std::string("cannot read ") + lm_path + " (Debian package pocketsphinx-en-us)");
-    const index_t unknown = ngram_unknown_wid(model_);
     for (const auto& w : keep)
-      if (const index_t id = ngram_wid(model_, w.c_str()); id >= 0 && id != unknown) {
+      if (lm_.knows(w)) {
         vocab.add(w);
-        wid_.push_back(id);
+        wid_.push_back(lm_.id(w));
       }
     vocab.add("</s>");
-    wid_.push_back(ngram_wid(model_, "</s>"));
+    wid_.push_back(lm_.id("</s>"));
   }
-  ~trigram_model() {
-    ngram_model_free(model_);
-    logmath_free(math_);  // the model took a reference of its own
-  }
-  trigram_model(const trigram_model&) = delete;
-  trigram_model& operator=(const trigram_model&) = delete;
 
   /// ln P_LM(w | previous2, previous) for the kept words, into row[0, V).
   void logits(const std::string& previous2, const std::string& previous, float* row) const {
-    const int32 h1 = ngram_wid(model_, previous.c_str()), h2 = ngram_wid(model_, previous2.c_str());
-    int32 used = 0;
-    for (std::size_t k = 0; k < wid_.size(); ++k)
-      row[k] = float(logmath_log_to_ln(math_, ngram_tg_score(model_, int32(wid_[k]), h1, h2, &used)));
+    const int32 h1 = lm_.id(previous), h2 = lm_.id(previous2);
+    for (std::size_t k = 0; k < wid_.size(); ++k) row[k] = float(lm_.ln_trigram(int32(wid_[k]), h1, h2));
   }
 
   vocabulary vocab;
 
  private:
-  logmath_t* math_ = nullptr;
-  ngram_model_t* model_ = nullptr;
+  examples::pocketsphinx_lm lm_;
   std::vector<index_t> wid_;
 };
 

@@ -167,10 +167,7 @@ inline void lowercase_into(std::string_view line, std::string& out) {
     return;
   }
   out.resize(line.size());
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    out[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  }
+  std::transform(line.begin(), line.end(), out.begin(), text::detail::ascii_lower);
 }
 
 }  // namespace detail

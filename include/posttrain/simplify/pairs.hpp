@@ -57,9 +57,7 @@ inline pair_decision judge_pair(std::string_view reference, std::string_view tra
   const bool identical =
       posttrain::text::detail::all_ascii(reference) && posttrain::text::detail::all_ascii(translation)
           ? std::equal(reference.begin(), reference.end(), translation.begin(), translation.end(),
-                       [](char x, char y) {
-                         return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-                       })
+                       [](char x, char y) { return text::detail::ascii_lower(x) == text::detail::ascii_lower(y); })
           : posttrain::text::lowercase(reference) == posttrain::text::lowercase(translation);
   if (identical) {
     d.verdict = pair_verdict::identical;

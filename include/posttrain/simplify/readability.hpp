@@ -45,17 +45,10 @@ inline void count_ascii_english_words(std::string_view text, text_counts& c) {
       ++i;
       continue;
     }
-    index_t groups = 0, letters = 0;
-    char last = 0, second = 0;
-    bool previous_vowel = false;
+    ascii_english_syllables syllables;
     std::size_t j = i;
     while (true) {  // p[j] is a word character
-      if (tx::ascii_is(p[j], tx::ascii_letter)) {
-        const bool v = tx::ascii_is(p[j], tx::ascii_vowel);
-        groups += v & !previous_vowel;
-        previous_vowel = v;
-        second = last, last = static_cast<char>(p[j] | 0x20), ++letters;
-      }
+      if (tx::ascii_is(p[j], tx::ascii_letter)) syllables.add(p[j]);
       ++j;
       if (j < n && word_char(j)) continue;
       // An apostrophe or hyphen between word characters, or . or , between digits, joins.
@@ -67,13 +60,7 @@ inline void count_ascii_english_words(std::string_view text, text_counts& c) {
       break;
     }
     ++c.words;
-    if (letters == 0) {
-      c.syllables += 1;
-    } else {
-      groups -= last == 'e';
-      groups += letters >= 2 && second == 'l' && last == 'e';
-      c.syllables += std::max<index_t>(groups, 1);
-    }
+    c.syllables += syllables.total();
     i = j;
   }
 }

@@ -55,27 +55,36 @@ inline bool vowel_of(char32_t c, language lang) {
   }
 }
 
+/// The English heuristic over the letters of one ASCII word, a letter at a time: vowel groups,
+/// −1 for a final e, +1 for a final le, at least 1.
+struct ascii_english_syllables {
+  index_t groups = 0, letters = 0;
+  char last = 0, second = 0;  // the last two letters, lowercase
+  bool previous_vowel = false;
+
+  void add(char letter) {
+    const bool v = text::detail::ascii_is(letter, text::detail::ascii_vowel);
+    groups += v & !previous_vowel;
+    previous_vowel = v;
+    second = last, last = static_cast<char>(letter | 0x20), ++letters;
+  }
+  index_t total() const {
+    if (letters == 0) return 1;
+    const index_t g = groups - (last == 'e') + (letters >= 2 && second == 'l' && last == 'e');
+    return std::max<index_t>(g, 1);
+  }
+};
+
 /// The heuristic count of a word given as characters: code points, or ASCII bytes (non-letters
 /// are skipped).
 template <class CharT>
 index_t heuristic_syllables_of_chars(std::basic_string_view<CharT> word, language lang) {
   if constexpr (sizeof(CharT) == 1) {
     if (lang == language::english) {  // ASCII English, by table
-      index_t groups = 0;
-      std::size_t n = 0;
-      char last = 0, second = 0;
-      bool previous_vowel = false;
-      for (const CharT ch : word) {
-        if (!text::detail::ascii_is(ch, text::detail::ascii_letter)) continue;
-        const bool v = text::detail::ascii_is(ch, text::detail::ascii_vowel);
-        groups += v & !previous_vowel;
-        previous_vowel = v;
-        second = last, last = static_cast<char>(ch | 0x20), ++n;
-      }
-      if (n == 0) return 1;
-      groups -= last == 'e';
-      groups += n >= 2 && second == 'l' && last == 'e';
-      return std::max<index_t>(groups, 1);
+      ascii_english_syllables count;
+      for (const CharT ch : word)
+        if (text::detail::ascii_is(ch, text::detail::ascii_letter)) count.add(ch);
+      return count.total();
     }
   }
   const bool fold = lang == language::english || lang == language::german;

@@ -103,6 +103,9 @@ inline bool ascii_is(CharT c, std::uint8_t mask) {
   return u < 128 && (ascii_classes[u] & mask) != 0;
 }
 
+/// The lowercase of an ASCII character (A–Z; everything else unchanged).
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 /// Whether any of the 8 bytes at p is '.', '!' or '?' (a zero byte of x ^ that byte repeated).
 inline bool any_terminal(const char* p) {
   std::uint64_t x;

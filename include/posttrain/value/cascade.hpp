@@ -21,6 +21,20 @@ inline index_t cascade_tile_rows(index_t rows, index_t vocab) {
   return std::clamp<index_t>((index_t{1} << 24) / std::max<index_t>(vocab, 1), 1, std::max<index_t>(rows, 1));
 }
 
+/// Calls f(r, count, p) for each tile of rows [r, r + count) of z [T, V], with p [count, V] the
+/// tile's softmax, in one scratch buffer of at most 2²⁴ elements.
+template <class T, backend B, class Z, class F>
+void for_each_softmax_tile(const B& be, const Z& zv, F&& f) {
+  const index_t rows = zv.extent(0), vocab = zv.extent(1), tile = cascade_tile_rows(rows, vocab);
+  auto probs = allocate<T>(be, {tile * vocab});
+  for (index_t r = 0; r < rows; r += tile) {
+    const index_t count = std::min(tile, rows - r);
+    const tensor_view<T, 2, typename B::memory_space> p(probs.view().data(), count, vocab);
+    ops::softmax(be, zv.rows(r, count), p);
+    f(r, count, p);
+  }
+}
+
 }  // namespace detail
 
 /// out [T, d] = softmax(z_base) [T, V] · embedding [V, d].
@@ -37,14 +51,9 @@ void expected_embedding(const B& be, const Z& z_base, const E& embedding, const 
   const auto zv = posttrain::detail::to_const_view(z_base);
   const auto ev = posttrain::detail::to_const_view(embedding);
   const auto ov = posttrain::detail::to_view(out);
-  const index_t rows = zv.extent(0), vocab = zv.extent(1), tile = detail::cascade_tile_rows(rows, vocab);
-  auto probs = allocate<T>(be, {tile * vocab});
-  for (index_t r = 0; r < rows; r += tile) {
-    const index_t count = std::min(tile, rows - r);
-    const tensor_view<T, 2, typename B::memory_space> p(probs.view().data(), count, vocab);
-    ops::softmax(be, zv.rows(r, count), p);
+  detail::for_each_softmax_tile<T>(be, zv, [&](index_t r, index_t count, const auto& p) {
     ops::gemm(be, p, ev, ov.rows(r, count));
-  }
+  });
 }
 
 /// grad_embedding [V, d] += softmax(z_base)ᵀ · grad_out, for grad_out = ∂L/∂e [T, d].
@@ -63,14 +72,9 @@ void expected_embedding_backward(const B& be, const Z& z_base, const G& grad_out
   const auto zv = posttrain::detail::to_const_view(z_base);
   const auto gv = posttrain::detail::to_const_view(grad_out);
   const auto ge = posttrain::detail::to_view(grad_embedding);
-  const index_t rows = zv.extent(0), vocab = zv.extent(1), tile = detail::cascade_tile_rows(rows, vocab);
-  auto probs = allocate<T>(be, {tile * vocab});
-  for (index_t r = 0; r < rows; r += tile) {
-    const index_t count = std::min(tile, rows - r);
-    const tensor_view<T, 2, typename B::memory_space> p(probs.view().data(), count, vocab);
-    ops::softmax(be, zv.rows(r, count), p);
+  detail::for_each_softmax_tile<T>(be, zv, [&](index_t r, index_t count, const auto& p) {
     ops::gemm(be, p, gv.rows(r, count), ge, {.alpha = T(1), .beta = T(1), .transpose_a = true});
-  }
+  });
 }
 
 }  // namespace posttrain::value
