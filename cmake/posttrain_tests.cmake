@@ -41,15 +41,28 @@ function(posttrain_register_catch target prefix)
   endif()
 endfunction()
 
-# posttrain_add_backend_test(<dir> <name>): tests/<dir>/<name>.hpp, written once against the
-# harness, compiled for every backend in POSTTRAIN_TEST_BACKENDS as test_<name>_<backend>.
+# posttrain_add_backend_test(<dir> <name> [BACKENDS <backend>...]): tests/<dir>/<name>.hpp, written
+# once against the harness, compiled as test_<name>_<backend> for each backend in BACKENDS that is
+# enabled (default: every backend in POSTTRAIN_TEST_BACKENDS). A test is named only for the
+# backends it really checks. `emulation` is the team-emulation backend (host memory, row kernels
+# on emulated GPU teams): its binary is registered once per lane count, 1, 7, 32 and 256.
 function(posttrain_add_backend_test dir name)
-  foreach(backend IN LISTS POSTTRAIN_TEST_BACKENDS)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "BACKENDS")
+  set(backends ${POSTTRAIN_TEST_BACKENDS})
+  if(arg_BACKENDS)
+    set(backends "")
+    foreach(b IN LISTS arg_BACKENDS)
+      if(b STREQUAL "emulation" OR b IN_LIST POSTTRAIN_TEST_BACKENDS)
+        list(APPEND backends ${b})
+      endif()
+    endforeach()
+  endif()
+  foreach(backend IN LISTS backends)
     set(ext cpp)
     set(target_lib posttrain::${backend})
     if(backend STREQUAL "cuda")
       set(ext cu)
-    elseif(backend STREQUAL "sequential")
+    elseif(backend STREQUAL "sequential" OR backend STREQUAL "emulation")
       set(target_lib posttrain::posttrain)
     endif()
     set(src "${CMAKE_CURRENT_BINARY_DIR}/generated/test_${name}_${backend}.${ext}")
@@ -59,7 +72,13 @@ function(posttrain_add_backend_test dir name)
     add_executable(${target} "${src}")
     target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
     target_link_libraries(${target} PRIVATE posttrain_catch_main ${target_lib} posttrain_project_options)
-    if(NOT backend STREQUAL "cuda" OR POSTTRAIN_CUDA_TESTS_REGISTERED)
+    if(backend STREQUAL "emulation")
+      foreach(lanes 1 7 32 256)
+        add_test(NAME emulation${lanes}/${target} COMMAND ${target})
+        set_tests_properties(emulation${lanes}/${target} PROPERTIES
+          ENVIRONMENT "POSTTRAIN_EMULATION_LANES=${lanes}" LABELS "emulation")
+      endforeach()
+    elseif(NOT backend STREQUAL "cuda" OR POSTTRAIN_CUDA_TESTS_REGISTERED)
       posttrain_register_catch(${target} "${backend}/")
     endif()
   endforeach()

@@ -11,5 +11,6 @@
 #include "core/ops.hpp"
 #include "core/reductions.hpp"
 #include "core/rng.hpp"
+#include "core/row_kernel.hpp"
 #include "core/spaces.hpp"
 #include "core/tensor_view.hpp"

@@ -8,7 +8,9 @@
 //
 // A group with one member gets A = r_i (GRPO: mean 0, std 1 as verl does, so r_i/(1 + ε);
 // RLOO: no baseline). A group whose rewards are all equal gets 0 (GRPO divides 0 by ε).
-// outcome_advantages() then broadcasts each response's advantage over its valid tokens.
+// outcome_advantages() then broadcasts each response's advantage over its valid tokens (on any
+// backend). The group statistics themselves are host code: groups are keyed by arbitrary ids in a
+// hash map, over one number per response.
 //
 //   REINFORCE++ the discounted returns of the token rewards (reset at masked positions),
 //               whitened over the batch, times the mask (verl's reinforce_plus_plus).
@@ -16,6 +18,7 @@
 #include <cmath>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "../core.hpp"
@@ -87,41 +90,51 @@ inline std::vector<double> rloo_advantages(std::span<const double> scores, std::
   return a;
 }
 
-/// out[b, t] = advantage[b] where mask ≠ 0, 0 elsewhere.
-template <host_backend B, tensor_of_rank<2> M, tensor_of_rank<2> O>
-  requires accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
-void outcome_advantages(const B& be, std::span<const double> advantage, const M& mask, const O& out) {
+namespace detail {
+
+/// advantage where the mask is set, else 0 (an ops::map functor).
+struct where_valid {
+  template <class A, class M>
+  POSTTRAIN_HOST_DEVICE double operator()(A advantage, M m) const {
+    return valid(m) ? double(advantage) : 0.0;
+  }
+};
+
+}  // namespace detail
+
+/// out[b, t] = advantage[b] where mask ≠ 0, 0 elsewhere; advantage [B] on the backend.
+template <backend B, tensor_of_rank<1> D, tensor_of_rank<2> M, tensor_of_rank<2> O>
+  requires accessible_by<D, B> && accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
+void outcome_advantages(const B& be, const D& advantage, const M& mask, const O& out) {
   constexpr std::string_view who = "reward::outcome_advantages";
   posttrain::detail::check_same_shape(who, "mask", mask, "out", out);
+  posttrain::detail::check_extent(who, "advantage", advantage, 0, mask.extent(0), "one advantage per row of mask");
+  const auto per_row = broadcast_columns(posttrain::detail::to_const_view(advantage), mask.extent(1));
+  ops::map(be, detail::where_valid{}, per_row, mask, out);
+}
+
+/// The same with the advantages in host memory (grpo_advantages' and rloo_advantages' result):
+/// they are copied to the backend first.
+template <backend B, tensor_of_rank<2> M, tensor_of_rank<2> O>
+  requires accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
+void outcome_advantages(const B& be, std::span<const double> advantage, const M& mask, const O& out) {
   if (index_t(advantage.size()) != mask.extent(0))
-    throw shape_error(posttrain::detail::message("posttrain::", who, ": advantage has ", advantage.size(),
-                                                 " elements but mask is ", posttrain::detail::to_view(mask),
-                                                 "; one advantage per row"));
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  posttrain::detail::host::for_rows(be, mv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i)
-      for (index_t t = 0; t < mv.extent(1); ++t)
-        ov(i, t) = detail::valid(mv(i, t)) ? static_cast<T>(advantage[std::size_t(i)]) : T(0);
-  });
+    throw shape_error(posttrain::detail::message("posttrain::reward::outcome_advantages: advantage has ",
+                                                 advantage.size(), " elements but mask is ",
+                                                 posttrain::detail::to_view(mask), "; one advantage per row"));
+  auto a = allocate<double>(be, {index_t(advantage.size())});
+  deep_copy(be, tensor_view<const double, 1>(advantage.data(), index_t(advantage.size())), a.view());
+  outcome_advantages(be, std::as_const(a).view(), mask, out);
 }
 
 /// REINFORCE++ advantages [B, T] of token rewards [B, T]; returns the statistics used.
-template <host_backend B, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> O>
   requires accessible_by<R, B> && accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
 whitening_statistics reinforce_plus_plus_advantages(const B& be, const R& rewards, const M& mask, const O& out,
                                                     double gamma = 1.0, const whiten_options& w = {}) {
   const auto stats = discounted_returns(be, rewards, mask, out, gamma);
   whiten(be, out, stats, out, w);
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  posttrain::detail::host::for_rows(be, mv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i)
-      for (index_t t = 0; t < mv.extent(1); ++t)
-        if (!detail::valid(mv(i, t))) ov(i, t) = T(0);
-  });
+  ops::map(be, detail::where_valid{}, out, mask, out);
   return stats;
 }
 

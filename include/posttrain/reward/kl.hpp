@@ -34,21 +34,32 @@ struct kl_options {
   std::optional<double> clamp = std::nullopt;
 };
 
-/// The estimator of Δ = logp − logp_ref (double precision; k3 exact for large |Δ| too).
-inline double kl_estimate(double delta, const kl_options& o) {
-  double k = 0;
-  switch (o.estimator) {
-    case kl_estimator::k1: k = delta; break;
+namespace detail {
+
+/// The estimator of Δ as plain values, for host and device code (k3 exact for large |Δ| too).
+POSTTRAIN_HOST_DEVICE inline double kl_of(double delta, kl_estimator e, bool clamped, double clamp) {
+  double k = delta;
+  switch (e) {
+    case kl_estimator::k1: break;
     case kl_estimator::k2: k = 0.5 * delta * delta; break;
     // e^{−Δ} − 1 + Δ = expm1(−Δ) + Δ, without the cancellation of exp(−Δ) − 1 near Δ = 0.
-    case kl_estimator::k3: k = std::expm1(-delta) + delta; break;
-    case kl_estimator::abs: k = std::fabs(delta); break;
+    case kl_estimator::k3: k = ::expm1(-delta) + delta; break;
+    case kl_estimator::abs: k = ::fabs(delta); break;
   }
-  if (o.clamp) k = std::clamp(k, -*o.clamp, *o.clamp);
+  if (clamped) k = k < -clamp ? -clamp : (k > clamp ? clamp : k);
   return k;
 }
 
-namespace detail {
+/// out = KL estimate of logp − logp_ref where mask ≠ 0, else 0 (an ops::map functor).
+struct kl_fn {
+  kl_estimator estimator;
+  bool clamped;
+  double clamp;
+  template <class L, class R, class M>
+  POSTTRAIN_HOST_DEVICE double operator()(L logp, R logp_ref, M m) const {
+    return valid(m) ? kl_of(double(logp) - double(logp_ref), estimator, clamped, clamp) : 0.0;
+  }
+};
 
 template <class A, class B, class M, class O>
 void check_batch(std::string_view who, std::string_view a_name, const A& a, std::string_view b_name, const B& b,
@@ -60,8 +71,13 @@ void check_batch(std::string_view who, std::string_view a_name, const A& a, std:
 
 }  // namespace detail
 
+/// The estimator of Δ = logp − logp_ref (double precision).
+inline double kl_estimate(double delta, const kl_options& o) {
+  return detail::kl_of(delta, o.estimator, o.clamp.has_value(), o.clamp.value_or(0.0));
+}
+
 /// out[b, t] = KL estimate of logp − logp_ref where mask ≠ 0, 0 elsewhere.
-template <host_backend B, tensor_of_rank<2> L, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> L, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> O>
   requires accessible_by<L, B> && accessible_by<R, B> && accessible_by<M, B> && accessible_by<O, B> &&
            mutable_tensor<O>
 void kl_penalty(const B& be, const L& logp, const R& logp_ref, const M& mask, const O& out,
@@ -70,16 +86,7 @@ void kl_penalty(const B& be, const L& logp, const R& logp_ref, const M& mask, co
   if (o.clamp && !(*o.clamp >= 0))
     throw value_error(posttrain::detail::message("posttrain::reward::kl_penalty: clamp is ", *o.clamp,
                                                  "; it must be ≥ 0"));
-  const auto lv = posttrain::detail::to_const_view(logp);
-  const auto rv = posttrain::detail::to_const_view(logp_ref);
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  posttrain::detail::host::for_rows(be, lv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i)
-      for (index_t j = 0; j < lv.extent(1); ++j)
-        ov(i, j) = detail::valid(mv(i, j)) ? static_cast<T>(kl_estimate(double(lv(i, j)) - double(rv(i, j)), o)) : T(0);
-  });
+  ops::map(be, detail::kl_fn{o.estimator, o.clamp.has_value(), o.clamp.value_or(0.0)}, logp, logp_ref, mask, out);
 }
 
 struct shaped_reward_options {
@@ -91,38 +98,54 @@ struct shaped_reward_options {
 
 namespace detail {
 
-template <class B, class S, class Q, class K, class M, class O>
-void shape_rewards(const B& be, const S* token_scores, const Q& sequence_scores, const K& kl, const M& mask,
+/// The last column with mask ≠ 0, or −1 (a reduction over f(j) = j or −1).
+struct last_index {
+  using accumulator = index_t;
+  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
+  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return a > x ? a : x; }
+  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const { return a > b ? a : b; }
+  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
+};
+
+template <bool with_token_scores>
+struct shaped_rewards_kernel {
+  double kl_coef;
+  bool clipped;
+  double clip;
+
+  template <class Team, class S, class Q, class K, class M, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const S& token_scores, const Q& sequence_scores,
+                                        const K& kl, const M& mask, const O& out) const {
+    using T = typename O::value_type;
+    const index_t n = kl.extent(1);
+    const index_t last = team.reduce(n, last_index{}, [&](index_t j) { return valid(mask(i, j)) ? j : index_t(-1); });
+    team.for_each(n, [&](index_t j) {
+      double score = 0;
+      if constexpr (with_token_scores) score = double(token_scores(i, j));
+      if (j == last) score += double(sequence_scores(i));
+      if (clipped) score = score < -clip ? -clip : (score > clip ? clip : score);
+      out(i, j) = valid(mask(i, j)) ? static_cast<T>(score - kl_coef * double(kl(i, j))) : T(0);
+    });
+  }
+};
+
+template <bool with_token_scores, class B, class S, class Q, class K, class M, class O>
+void shape_rewards(const B& be, const S& token_scores, const Q& sequence_scores, const K& kl, const M& mask,
                    const O& out, const shaped_reward_options& o) {
   constexpr std::string_view who = "reward::shaped_rewards";
   posttrain::detail::check_same_shape(who, "kl", kl, "mask", mask);
   posttrain::detail::check_same_shape(who, "kl", kl, "out", out);
-  if (token_scores) posttrain::detail::check_same_shape(who, "kl", kl, "token_scores", *token_scores);
+  if constexpr (with_token_scores) posttrain::detail::check_same_shape(who, "kl", kl, "token_scores", token_scores);
   posttrain::detail::check_extent(who, "sequence_scores", sequence_scores, 0, kl.extent(0), "one score per row of kl");
   if (!std::isfinite(o.kl_coef))
     throw value_error(posttrain::detail::message("posttrain::", who, ": kl_coef is ", o.kl_coef, "; it must be finite"));
   if (o.clip && !(*o.clip >= 0))
     throw value_error(posttrain::detail::message("posttrain::", who, ": clip is ", *o.clip, "; it must be ≥ 0"));
-  const auto kv = posttrain::detail::to_const_view(kl);
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto qv = posttrain::detail::to_const_view(sequence_scores);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  posttrain::detail::host::for_rows(be, kv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      const index_t last = last_valid(mv, i);
-      for (index_t j = 0; j < kv.extent(1); ++j) {
-        if (!valid(mv(i, j))) {
-          ov(i, j) = T(0);
-          continue;
-        }
-        double score = token_scores ? double((*token_scores)(i, j)) : 0.0;
-        if (j == last) score += double(qv(i));
-        if (o.clip) score = std::clamp(score, -*o.clip, *o.clip);
-        ov(i, j) = static_cast<T>(score - o.kl_coef * double(kv(i, j)));
-      }
-    }
-  });
+  ops::for_each_row(be, kl.extent(0),
+                    shaped_rewards_kernel<with_token_scores>{o.kl_coef, o.clip.has_value(), o.clip.value_or(0.0)},
+                    posttrain::detail::to_const_view(token_scores), posttrain::detail::to_const_view(sequence_scores),
+                    posttrain::detail::to_const_view(kl), posttrain::detail::to_const_view(mask),
+                    posttrain::detail::to_view(out));
 }
 
 }  // namespace detail
@@ -130,24 +153,22 @@ void shape_rewards(const B& be, const S* token_scores, const Q& sequence_scores,
 /// out = clip(score) − β·kl at positions with mask ≠ 0 (0 elsewhere), where score is
 /// token_scores [B, T] plus sequence_scores [B] at each row's last valid position. A row with
 /// no valid position gets zeros (its sequence score has nowhere to go).
-template <host_backend B, tensor_of_rank<2> S, tensor_of_rank<1> Q, tensor_of_rank<2> K, tensor_of_rank<2> M,
+template <backend B, tensor_of_rank<2> S, tensor_of_rank<1> Q, tensor_of_rank<2> K, tensor_of_rank<2> M,
           tensor_of_rank<2> O>
   requires accessible_by<S, B> && accessible_by<Q, B> && accessible_by<K, B> && accessible_by<M, B> &&
            accessible_by<O, B> && mutable_tensor<O>
 void shaped_rewards(const B& be, const S& token_scores, const Q& sequence_scores, const K& kl, const M& mask,
                     const O& out, const shaped_reward_options& o = {}) {
-  const auto sv = posttrain::detail::to_const_view(token_scores);
-  detail::shape_rewards(be, &sv, sequence_scores, kl, mask, out, o);
+  detail::shape_rewards<true>(be, token_scores, sequence_scores, kl, mask, out, o);
 }
 
 /// The same with sequence scores only (OpenRLHF, trl: one reward-model score per response).
-template <host_backend B, tensor_of_rank<1> Q, tensor_of_rank<2> K, tensor_of_rank<2> M, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<1> Q, tensor_of_rank<2> K, tensor_of_rank<2> M, tensor_of_rank<2> O>
   requires accessible_by<Q, B> && accessible_by<K, B> && accessible_by<M, B> && accessible_by<O, B> &&
            mutable_tensor<O>
 void shaped_rewards(const B& be, const Q& sequence_scores, const K& kl, const M& mask, const O& out,
                     const shaped_reward_options& o = {}) {
-  using none = tensor_view<const typename K::value_type, 2, typename K::space>;
-  detail::shape_rewards(be, static_cast<const none*>(nullptr), sequence_scores, kl, mask, out, o);
+  detail::shape_rewards<false>(be, kl, sequence_scores, kl, mask, out, o);
 }
 
 /// trl's AdaptiveKLController (OpenRLHF's too): β follows the measured KL towards a target.

@@ -13,10 +13,9 @@
 // two branches of the max tie, the unclipped one is taken (equal gradients unless ρ sits exactly
 // on a clip boundary). With no valid position the loss is 0 and the gradient 0 (never NaN).
 
-#include <algorithm>
 #include <cmath>
 #include <optional>
-#include <vector>
+#include <utility>
 
 #include "../core.hpp"
 #include "mask.hpp"
@@ -50,72 +49,124 @@ struct ppo_loss_result {
 
 namespace detail {
 
-/// Per-position loss and gradient of the unaggregated loss, and whether the clip was active.
+/// A position's loss, gradient of the unaggregated loss, whether the clip was active, and
+/// logp − logp_old (policy; summed for approx_kl).
 struct position_loss {
-  double loss, grad;
-  bool clipped;
-  double log_ratio = 0;  // logp − logp_old (policy), summed for approx_kl
+  double loss, grad, clipped, log_ratio;
 };
 
-/// Aggregation weights: the loss and gradient of position (i, t) are multiplied by weight(i).
-/// Two passes: count valid positions per row, then the weights.
-template <class MV>
-std::vector<double> aggregation_weights(const MV& mask, loss_aggregation agg, double& valid_total) {
-  const index_t rows = mask.extent(0), cols = mask.extent(1);
-  std::vector<double> count(static_cast<std::size_t>(rows), 0.0);
-  valid_total = 0;
-  index_t rows_with_tokens = 0;
-  for (index_t i = 0; i < rows; ++i) {
-    for (index_t t = 0; t < cols; ++t) count[std::size_t(i)] += valid(mask(i, t)) ? 1.0 : 0.0;
-    valid_total += count[std::size_t(i)];
-    rows_with_tokens += count[std::size_t(i)] > 0;
+/// Σ over a row's valid positions of loss, clipped and log_ratio (a reduction).
+struct loss_sums {
+  using accumulator = position_loss;
+  POSTTRAIN_HOST_DEVICE position_loss init() const { return {0.0, 0.0, 0.0, 0.0}; }
+  POSTTRAIN_HOST_DEVICE position_loss combine(position_loss a, position_loss x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE position_loss merge(position_loss a, position_loss b) const {
+    return {a.loss + b.loss, 0.0, a.clipped + b.clipped, a.log_ratio + b.log_ratio};
   }
-  std::vector<double> w(static_cast<std::size_t>(rows), 0.0);
-  for (index_t i = 0; i < rows; ++i) {
-    const double c = count[std::size_t(i)];
-    if (c == 0) continue;
-    switch (agg) {
-      case loss_aggregation::token_mean: w[std::size_t(i)] = 1.0 / valid_total; break;
-      case loss_aggregation::sequence_mean: w[std::size_t(i)] = 1.0 / (c * double(rows_with_tokens)); break;
-      case loss_aggregation::sequence_sum: w[std::size_t(i)] = 1.0 / double(rows); break;
-    }
-  }
-  return w;
-}
+  POSTTRAIN_HOST_DEVICE position_loss result(position_loss a) const { return a; }
+};
 
-/// Runs position(i, t) -> position_loss over the valid positions, writes weight·grad (0 where
-/// masked) and returns Σ weight·loss, the clip fraction and the mean of −log_ratio (approx_kl).
-template <class B, class MV, class GV, class Position>
-ppo_loss_result accumulate_loss(const B& be, const MV& mv, const GV& gv, const std::vector<double>& weight,
-                                double valid_total, const Position& position) {
-  using TG = typename GV::value_type;
-  const index_t rows = mv.extent(0), cols = mv.extent(1);
-  std::vector<double> loss(std::size_t(rows), 0.0), clipped(std::size_t(rows), 0.0), log_ratio(std::size_t(rows), 0.0);
-  posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      const double w = weight[std::size_t(i)];
-      double l = 0, c = 0, k = 0;
-      for (index_t t = 0; t < cols; ++t) {
-        if (!valid(mv(i, t))) {
-          gv(i, t) = TG(0);
-          continue;
-        }
-        const position_loss p = position(i, t);
-        l += p.loss;
-        c += p.clipped ? 1.0 : 0.0;
-        k += p.log_ratio;
-        gv(i, t) = static_cast<TG>(w * p.grad);
-      }
-      loss[std::size_t(i)] = w * l;
-      clipped[std::size_t(i)] = c;
-      log_ratio[std::size_t(i)] = k;
+/// 1 where the mask is set (a map functor for the per-row counts).
+struct valid_count {
+  template <class M>
+  POSTTRAIN_HOST_DEVICE double operator()(M m) const {
+    return valid(m) ? 1.0 : 0.0;
+  }
+};
+
+/// The clipped surrogate at one position (see the top of this file).
+struct policy_position {
+  double lo, hi, dual;  // dual ≤ 0: no dual clip
+  template <class L, class O, class A>
+  POSTTRAIN_HOST_DEVICE position_loss operator()(L logp, O logp_old, A advantage) const {
+    const double a = double(advantage), log_ratio = double(logp) - double(logp_old);
+    const double ratio = ::exp(log_ratio);
+    const double bounded = ratio < lo ? lo : (ratio > hi ? hi : ratio);
+    const double unclipped = -a * ratio, clipped = -a * bounded;
+    // ∂(−A·ρ)/∂logp = −A·ρ; the clipped branch is flat in logp.
+    position_loss p{unclipped, -a * ratio, 0.0, log_ratio};
+    if (clipped > unclipped) p = {clipped, 0.0, 1.0, log_ratio};
+    if (dual > 0 && a < 0 && p.loss > -a * dual) p = {-a * dual, 0.0, 1.0, log_ratio};
+    return p;
+  }
+};
+
+/// The (clipped) value loss at one position.
+struct value_position {
+  bool clipped;
+  double clip;
+  template <class V, class O, class R>
+  POSTTRAIN_HOST_DEVICE position_loss operator()(V value, O old_value, R ret) const {
+    const double v = double(value), r = double(ret);
+    const double plain = 0.5 * (v - r) * (v - r);
+    position_loss p{plain, v - r, 0.0, 0.0};
+    if (clipped) {
+      const double old = double(old_value);
+      const double vc = v < old - clip ? old - clip : (v > old + clip ? old + clip : v);
+      const double c = 0.5 * (vc - r) * (vc - r);
+      if (c > plain) p = {c, 0.0, 1.0, 0.0};  // v outside the clip range: flat in v
     }
-  });
+    return p;
+  }
+};
+
+/// Per row: writes weight(i)·grad (0 where masked) and the row's sums to sums(i, 0..2).
+template <class Position>
+struct loss_kernel {
+  Position position;
+  template <class Team, class X, class Y, class Z, class M, class W, class G, class S>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const X& x, const Y& y, const Z& z, const M& mask,
+                                        const W& weight, const G& grad, const S& sums) const {
+    using TG = typename G::value_type;
+    const double w = weight(i);
+    const position_loss s = team.reduce(x.extent(1), loss_sums{}, [&](index_t t) {
+      const bool m = valid(mask(i, t));
+      position_loss p = m ? position(x(i, t), y(i, t), z(i, t)) : position_loss{0.0, 0.0, 0.0, 0.0};
+      grad(i, t) = m ? static_cast<TG>(w * p.grad) : TG(0);
+      return p;
+    });
+    team.single([&] {
+      sums(i, 0) = w * s.loss;
+      sums(i, 1) = s.clipped;
+      sums(i, 2) = s.log_ratio;
+    });
+  }
+};
+
+/// Aggregates position(x, y, z) over the valid positions: the per-row counts give each row's
+/// weight under the aggregation (on the host: one number per row), then one row-kernel pass
+/// writes weight·grad and the rows' sums, added up in row order.
+template <class B, class Position, class XV, class YV, class ZV, class MV, class GV>
+ppo_loss_result aggregate_loss(const B& be, const Position& position, loss_aggregation agg, const XV& x, const YV& y,
+                               const ZV& z, const MV& mask, const GV& grad) {
+  const index_t rows = mask.extent(0);
+  auto counts = allocate<double>(be, {rows});
+  ops::transform_reduce(be, reduction::sum<double>{}, valid_count{}, mask, counts.view());
+  host_buffer<double, 1> count({rows}), weight({rows});
+  deep_copy(be, std::as_const(counts).view(), count.view());
+  double valid_total = 0, rows_with_tokens = 0;
+  for (index_t i = 0; i < rows; ++i) valid_total += count.view()(i), rows_with_tokens += count.view()(i) > 0;
+  for (index_t i = 0; i < rows; ++i) {
+    const double c = count.view()(i);
+    double w = 0;
+    if (c > 0) switch (agg) {
+        case loss_aggregation::token_mean: w = 1.0 / valid_total; break;
+        case loss_aggregation::sequence_mean: w = 1.0 / (c * rows_with_tokens); break;
+        case loss_aggregation::sequence_sum: w = 1.0 / double(rows); break;
+      }
+    weight.view()(i) = w;
+  }
+  auto weights = allocate<double>(be, {rows});
+  deep_copy(be, std::as_const(weight).view(), weights.view());
+  auto sums = allocate<double>(be, {rows, index_t{3}});
+  ops::for_each_row(be, rows, loss_kernel<Position>{position}, x, y, z, mask, std::as_const(weights).view(), grad,
+                    sums.view());
+  const auto h = to_host(be, std::as_const(sums).view());
   ppo_loss_result r;
   for (index_t i = 0; i < rows; ++i) {
-    r.loss += loss[std::size_t(i)];
-    r.clip_fraction += clipped[std::size_t(i)];
-    r.approx_kl -= log_ratio[std::size_t(i)];
+    r.loss += h.view()(i, 0);
+    r.clip_fraction += h.view()(i, 1);
+    r.approx_kl -= h.view()(i, 2);
   }
   r.valid_positions = valid_total;
   r.clip_fraction = valid_total > 0 ? r.clip_fraction / valid_total : 0.0;
@@ -127,7 +178,7 @@ ppo_loss_result accumulate_loss(const B& be, const MV& mv, const GV& gv, const s
 
 /// The clipped surrogate loss of logp against logp_old with advantages (all [B, T]), and
 /// grad = ∂loss/∂logp.
-template <host_backend B, tensor_of_rank<2> L, tensor_of_rank<2> O, tensor_of_rank<2> A, tensor_of_rank<2> M,
+template <backend B, tensor_of_rank<2> L, tensor_of_rank<2> O, tensor_of_rank<2> A, tensor_of_rank<2> M,
           tensor_of_rank<2> G>
   requires accessible_by<L, B> && accessible_by<O, B> && accessible_by<A, B> && accessible_by<M, B> &&
            accessible_by<G, B> && mutable_tensor<G>
@@ -144,29 +195,15 @@ ppo_loss_result policy_loss_and_gradient(const B& be, const L& logp, const O& lo
   if (o.dual_clip && !(*o.dual_clip > 1))
     throw value_error(
         posttrain::detail::message("posttrain::", who, ": dual_clip is ", *o.dual_clip, "; it must be > 1"));
-  const auto lv = posttrain::detail::to_const_view(logp);
-  const auto ov = posttrain::detail::to_const_view(logp_old);
-  const auto av = posttrain::detail::to_const_view(advantages);
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto gv = posttrain::detail::to_view(grad);
-  double valid_total = 0;
-  const auto weight = detail::aggregation_weights(mv, o.aggregation, valid_total);
-  const double lo = 1 - o.clip_low, hi = 1 + o.clip_high;
-  return detail::accumulate_loss(be, mv, gv, weight, valid_total, [&](index_t i, index_t t) {
-    const double a = double(av(i, t)), log_ratio = double(lv(i, t)) - double(ov(i, t));
-    const double ratio = std::exp(log_ratio);
-    const double unclipped = -a * ratio, clipped = -a * std::clamp(ratio, lo, hi);
-    // ∂(−A·ρ)/∂logp = −A·ρ; the clipped branch is flat in logp.
-    detail::position_loss p{unclipped, -a * ratio, false, log_ratio};
-    if (clipped > unclipped) p = {clipped, 0.0, true, log_ratio};
-    if (o.dual_clip && a < 0 && p.loss > -a * *o.dual_clip) p = {-a * *o.dual_clip, 0.0, true, log_ratio};
-    return p;
-  });
+  const detail::policy_position position{1 - o.clip_low, 1 + o.clip_high, o.dual_clip.value_or(0.0)};
+  return detail::aggregate_loss(be, position, o.aggregation, posttrain::detail::to_const_view(logp),
+                                posttrain::detail::to_const_view(logp_old), posttrain::detail::to_const_view(advantages),
+                                posttrain::detail::to_const_view(mask), posttrain::detail::to_view(grad));
 }
 
 /// The (clipped) value loss of predictions v against returns with the old values (all
 /// [B, T]), and grad = ∂loss/∂v.
-template <host_backend B, tensor_of_rank<2> V, tensor_of_rank<2> O, tensor_of_rank<2> R, tensor_of_rank<2> M,
+template <backend B, tensor_of_rank<2> V, tensor_of_rank<2> O, tensor_of_rank<2> R, tensor_of_rank<2> M,
           tensor_of_rank<2> G>
   requires accessible_by<V, B> && accessible_by<O, B> && accessible_by<R, B> && accessible_by<M, B> &&
            accessible_by<G, B> && mutable_tensor<G>
@@ -179,25 +216,10 @@ ppo_loss_result value_loss_and_gradient(const B& be, const V& values, const O& o
   posttrain::detail::check_same_shape(who, "values", values, "grad", grad);
   if (o.clip && !(*o.clip >= 0))
     throw value_error(posttrain::detail::message("posttrain::", who, ": clip is ", *o.clip, "; it must be ≥ 0"));
-  const auto vv = posttrain::detail::to_const_view(values);
-  const auto ov = posttrain::detail::to_const_view(old_values);
-  const auto rv = posttrain::detail::to_const_view(returns);
-  const auto mv = posttrain::detail::to_const_view(mask);
-  const auto gv = posttrain::detail::to_view(grad);
-  double valid_total = 0;
-  const auto weight = detail::aggregation_weights(mv, o.aggregation, valid_total);
-  return detail::accumulate_loss(be, mv, gv, weight, valid_total, [&](index_t i, index_t t) {
-    const double v = double(vv(i, t)), ret = double(rv(i, t));
-    const double plain = 0.5 * (v - ret) * (v - ret);
-    detail::position_loss p{plain, v - ret, false};
-    if (o.clip) {
-      const double old = double(ov(i, t));
-      const double vc = std::clamp(v, old - *o.clip, old + *o.clip);
-      const double clipped = 0.5 * (vc - ret) * (vc - ret);
-      if (clipped > plain) p = {clipped, 0.0, true};  // v outside the clip range: flat in v
-    }
-    return p;
-  });
+  const detail::value_position position{o.clip.has_value(), o.clip.value_or(0.0)};
+  return detail::aggregate_loss(be, position, o.aggregation, posttrain::detail::to_const_view(values),
+                                posttrain::detail::to_const_view(old_values), posttrain::detail::to_const_view(returns),
+                                posttrain::detail::to_const_view(mask), posttrain::detail::to_view(grad));
 }
 
 }  // namespace posttrain::reward

@@ -8,16 +8,22 @@
 namespace posttrain::reward::detail {
 
 template <class M>
-bool valid(M m) {
+POSTTRAIN_HOST_DEVICE bool valid(M m) {
   return m != M(0);
 }
 
-/// The last column of row i with mask ≠ 0, or −1.
-template <class MV>
-index_t last_valid(const MV& mask, index_t i) {
-  for (index_t j = mask.extent(1) - 1; j >= 0; --j)
-    if (valid(mask(i, j))) return j;
-  return -1;
+/// x where the position is valid, +0 otherwise (a select, not a product: NaN never leaks).
+template <class T>
+POSTTRAIN_HOST_DEVICE T keep(T x, bool m) {
+  return m ? x : T(0);
+}
+
+/// The per-row results of a row kernel ([rows, K] on the backend) brought to the host.
+template <class B, class T>
+host_buffer<T, 2> to_host(const B& be, tensor_view<const T, 2, typename B::memory_space> v) {
+  host_buffer<T, 2> h({v.extent(0), v.extent(1)});
+  deep_copy(be, v, h.view());
+  return h;
 }
 
 }  // namespace posttrain::reward::detail

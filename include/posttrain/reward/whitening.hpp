@@ -10,10 +10,9 @@
 // With shift_mean = false the mean is added back: (x − μ)·s + μ (trl's option).
 
 #include <cmath>
-#include <cstdint>
-#include <limits>
+#include <algorithm>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include "../core.hpp"
 #include "mask.hpp"
@@ -40,8 +39,8 @@ class whitening_statistics {
   whitening_statistics() = default;
   whitening_statistics(double count, double mean, double m2) : count_(count), mean_(mean), m2_(m2) {}
 
-  /// Adds the elements of x [B, T] where mask ≠ 0 (host backends, rows in parallel).
-  template <host_backend B, tensor_of_rank<2> X, tensor_of_rank<2> M>
+  /// Adds the elements of x [B, T] where mask ≠ 0 (any backend; rows in parallel).
+  template <backend B, tensor_of_rank<2> X, tensor_of_rank<2> M>
     requires accessible_by<X, B> && accessible_by<M, B>
   void add(const B& be, const X& x, const M& mask);
 
@@ -83,81 +82,95 @@ class whitening_statistics {
 
 namespace detail {
 
-/// Accumulates one row's selected elements: sum and count first, then M2 about the row's own
-/// mean while the row is still in cache (exact, unlike Σx² − n·μ²).
-template <class Get, class Valid>
-whitening_statistics row_statistics(index_t cols, const Get& get, const Valid& valid) {
-  double n = 0, sum = 0;
-  for (index_t j = 0; j < cols; ++j)
-    if (valid(j)) {
-      n += 1;
-      sum += double(get(j));
-    }
-  if (n == 0) return {};
-  const double mean = sum / n;
-  double m2 = 0;
-  for (index_t j = 0; j < cols; ++j)
-    if (valid(j)) {
-      const double d = double(get(j)) - mean;
-      m2 += d * d;
-    }
-  return {n, mean, m2};
+/// Count and sum of the selected elements (a reduction: f gives {1, x} or {0, 0}).
+struct count_and_sum {
+  struct accumulator {
+    double n, sum;
+  };
+  POSTTRAIN_HOST_DEVICE accumulator init() const { return {0.0, 0.0}; }
+  POSTTRAIN_HOST_DEVICE accumulator combine(accumulator a, accumulator x, index_t) const {
+    return {a.n + x.n, a.sum + x.sum};
+  }
+  POSTTRAIN_HOST_DEVICE accumulator merge(accumulator a, accumulator b) const { return {a.n + b.n, a.sum + b.sum}; }
+  POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
+};
+
+/// Inside a row kernel: the count, mean and M2 of x(i, j) over the columns where mask(i, j) ≠ 0,
+/// written to stats(i, 0..2). Sum and count first, then M2 about the row's own mean while the
+/// row is still in cache (exact, unlike Σx² − n·μ²).
+template <class Team, class X, class M, class S>
+POSTTRAIN_HOST_DEVICE void row_moments(const Team& team, index_t i, const X& x, const M& mask, const S& stats) {
+  const index_t n = x.extent(1);
+  const auto cs = team.reduce(n, count_and_sum{}, [&](index_t j) {
+    const bool m = valid(mask(i, j));
+    return count_and_sum::accumulator{m ? 1.0 : 0.0, keep(double(x(i, j)), m)};
+  });
+  const double mean = cs.n > 0 ? cs.sum / cs.n : 0.0;
+  const double m2 = team.reduce(n, reduction::sum<double>{}, [&](index_t j) {
+    const double d = double(x(i, j)) - mean;
+    return keep(d * d, valid(mask(i, j)));
+  });
+  team.single([&] {
+    stats(i, 0) = cs.n;
+    stats(i, 1) = mean;
+    stats(i, 2) = m2;
+  });
 }
 
-/// Runs per_row(i) -> whitening_statistics over rows in parallel and merges the results in row
-/// order within a thread, then thread order (deterministic for a given thread count).
-template <class B, class PerRow>
-whitening_statistics merged_over_rows(const B& be, index_t rows, const PerRow& per_row) {
-  std::vector<whitening_statistics> partial(static_cast<std::size_t>(rows));
-  posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) partial[static_cast<std::size_t>(i)] = per_row(i);
-  });
+struct masked_moments_kernel {
+  template <class Team, class X, class M, class S>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const X& x, const M& mask, const S& stats) const {
+    row_moments(team, i, x, mask, stats);
+  }
+};
+
+/// Merges per-row (count, mean, M2) rows [rows, 3] from the backend in row order.
+template <class B>
+whitening_statistics merge_rows(const B& be, tensor_view<const double, 2, typename B::memory_space> rows) {
+  const auto h = to_host(be, rows);
+  const auto v = h.view();
   whitening_statistics all;
-  for (const auto& s : partial) all.merge(s);
+  for (index_t i = 0; i < v.extent(0); ++i) all.merge({v(i, 0), v(i, 1), v(i, 2)});
   return all;
 }
 
+/// y = x·a + b in the output's type (a whitening applied).
+template <class T>
+struct scale_shift {
+  T a, b;
+  template <class X>
+  POSTTRAIN_HOST_DEVICE T operator()(X x) const {
+    return static_cast<T>(x) * a + b;
+  }
+};
+
 }  // namespace detail
 
-template <host_backend B, tensor_of_rank<2> X, tensor_of_rank<2> M>
+template <backend B, tensor_of_rank<2> X, tensor_of_rank<2> M>
   requires accessible_by<X, B> && accessible_by<M, B>
 void whitening_statistics::add(const B& be, const X& x, const M& mask) {
   posttrain::detail::check_same_shape("reward::whitening_statistics::add", "x", x, "mask", mask);
   const auto xv = posttrain::detail::to_const_view(x);
   const auto mv = posttrain::detail::to_const_view(mask);
-  merge(detail::merged_over_rows(be, xv.extent(0), [&](index_t i) {
-    return detail::row_statistics(
-        xv.extent(1), [&](index_t j) { return xv(i, j); }, [&](index_t j) { return detail::valid(mv(i, j)); });
-  }));
+  auto stats = allocate<double>(be, {xv.extent(0), index_t{3}});
+  ops::for_each_row(be, xv.extent(0), detail::masked_moments_kernel{}, xv, mv, stats.view());
+  merge(detail::merge_rows(be, std::as_const(stats).view()));
 }
 
 /// out = (x − μ)·s (+ μ when !shift_mean) at every position, with μ, s from `stats` (in place
 /// when out is x).
-template <host_backend B, tensor_of_rank<2> X, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> X, tensor_of_rank<2> O>
   requires accessible_by<X, B> && accessible_by<O, B> && mutable_tensor<O>
 void whiten(const B& be, const X& x, const whitening_statistics& stats, const O& out, const whiten_options& o = {}) {
   posttrain::detail::check_same_shape("reward::whiten", "x", x, "out", out);
   using T = typename O::value_type;
   const double mean = stats.mean(), s = stats.scale(o), back = o.shift_mean ? 0.0 : mean;
-  const auto xv = posttrain::detail::to_const_view(x);
-  const auto ov = posttrain::detail::to_view(out);
   // y = x·s + (back − μ·s), in the output's type so that the loop vectorises.
-  const T a = static_cast<T>(s), b = static_cast<T>(back - mean * s);
-  posttrain::detail::host::for_rows(be, xv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      if (xv.stride(1) == 1 && ov.stride(1) == 1) {
-        const auto* xp = &xv(i, 0);
-        T* op = &ov(i, 0);
-        for (index_t j = 0; j < xv.extent(1); ++j) op[j] = static_cast<T>(xp[j]) * a + b;
-      } else {
-        for (index_t j = 0; j < xv.extent(1); ++j) ov(i, j) = static_cast<T>(xv(i, j)) * a + b;
-      }
-    }
-  });
+  ops::map(be, detail::scale_shift<T>{static_cast<T>(s), static_cast<T>(back - mean * s)}, x, out);
 }
 
 /// Masked whitening in one call: statistics of x where mask ≠ 0, applied everywhere.
-template <host_backend B, tensor_of_rank<2> X, tensor_of_rank<2> M, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> X, tensor_of_rank<2> M, tensor_of_rank<2> O>
   requires accessible_by<X, B> && accessible_by<M, B> && accessible_by<O, B> && mutable_tensor<O>
 whitening_statistics masked_whiten(const B& be, const X& x, const M& mask, const O& out, const whiten_options& o = {}) {
   posttrain::detail::check_same_shape("reward::masked_whiten", "x", x, "out", out);

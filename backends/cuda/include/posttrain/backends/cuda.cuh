@@ -1,7 +1,7 @@
 #pragma once
 // posttrain::cuda_backend{stream, cublas, workspace}: device memory, cuBLAS GEMM, CUDA kernels
-// for map, fill, the row reductions (logsumexp, argmax, sums, ...), softmax, top-k, gather and
-// the reverse scan. Compile with nvcc (-std=c++20). The objects it refers to are owned by a
+// for map, fill, the row reductions (logsumexp, argmax, sums, ...), softmax, top-k, gather, the
+// reverse scan and row kernels (ops::for_each_row). Compile with nvcc (-std=c++20). The objects it refers to are owned by a
 // cuda::context (posttrain/backends/cuda/runtime.hpp, usable from g++ translation units too):
 //
 //   posttrain::cuda::context ctx;              // stream + cuBLAS handle + workspace
@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include <posttrain/backends/cuda/kernels.cuh>
+#include <posttrain/backends/cuda/row_kernel.cuh>
 #include <posttrain/backends/cuda/runtime.hpp>
 
 namespace posttrain {
@@ -160,6 +161,24 @@ struct cuda_backend {
       throw value_error(detail::message("posttrain::ops::gather: index(", i, ",", j, ") = ", +value,
                                         " is outside [0, ", x.extent(1), ") of x ", x));
     }
+  }
+
+  /// Row kernels: one block per row; synchronises to read back the first position a kernel
+  /// flagged (rows < 2^28 and flagged columns < 2^32, the packing of that position).
+  template <class Kernel, class... Args>
+  row_error for_each_row(index_t rows, const Kernel& kernel, const Args&... args) const {
+    if (rows >= (index_t(1) << 28))
+      throw value_error(detail::message("posttrain::ops::for_each_row: ", rows,
+                                        " rows; the CUDA backend takes fewer than 2^28 per call"));
+    auto* error = static_cast<unsigned long long*>(workspace.data);
+    const unsigned long long none = cuda::kernels::no_row_error;
+    POSTTRAIN_CUDA_CHECK(cudaMemcpyAsync(error, &none, sizeof none, cudaMemcpyHostToDevice, stream));
+    cuda::kernels::for_each_row<<<row_grid(rows), cuda::kernels::row_threads, 0, stream>>>(kernel, rows, error, args...);
+    check_launch();
+    unsigned long long first = none;
+    POSTTRAIN_CUDA_CHECK(cudaMemcpyAsync(&first, error, sizeof first, cudaMemcpyDeviceToHost, stream));
+    synchronize();
+    return cuda::kernels::unpack_row_error(first);
   }
 
   template <class T, class Coeff>
