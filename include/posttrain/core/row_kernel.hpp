@@ -24,8 +24,7 @@
 //   host backends   one thread per team, rows split over the backend's threads. reduce keeps
 //                   host_team::reduce_lanes partial accumulators (column j goes to j mod W),
 //                   merged in a fixed halving tree, so the compiler can vectorise the loop;
-//                   scans work on blocks of scan_lanes elements (Hillis–Steele steps inside a
-//                   block, one carry between blocks).
+//                   scans combine one element after the other.
 //   CUDA            one block per row; reduce and the scans are CUB's BlockReduce and BlockScan
 //                   (backends/cuda/row_kernel.cuh).
 //   tests           a team-emulation backend (tests/support/backend_emulation.hpp) replays the
@@ -88,7 +87,6 @@ namespace detail {
 class host_team {
  public:
   static constexpr int reduce_lanes = 16;
-  static constexpr int scan_lanes = 8;
 
   host_team(index_t row, row_error* error) : row_(row), error_(error) {}
 
@@ -113,11 +111,11 @@ class host_team {
 
   template <class Op, class F, class G>
   auto scan(index_t n, const Op& op, const F& f, const G& g) const {
-    return blocked_scan<false>(n, op, f, g);
+    return sequential_scan<false>(n, op, f, g);
   }
   template <class Op, class F, class G>
   auto reverse_scan(index_t n, const Op& op, const F& f, const G& g) const {
-    return blocked_scan<true>(n, op, f, g);
+    return sequential_scan<true>(n, op, f, g);
   }
 
   template <class F>
@@ -131,36 +129,23 @@ class host_team {
   }
 
  private:
-  /// Blocks of W elements (W-aligned from column 0; the missing elements of a partial block are
-  /// the identity), visited from the first (forward) or the last (reverse). Inside a block,
-  /// log2(W) Hillis–Steele steps give every element its scan within the block; one combine with
-  /// the carry finishes it, so the chain that cannot be vectorised is one step per block.
+  /// One combine per element, from the first column (forward) or the last (reverse). Blocked
+  /// Hillis–Steele steps (log2(W) combines per element, one carry per block) vectorise in
+  /// principle, but with GCC 12 and the composed maps of GAE they ran 4–7× slower than this
+  /// chain, which is latency-bound at a few cycles per element and so keeps up with memory.
   template <bool reverse, class Op, class F, class G>
-  auto blocked_scan(index_t n, const Op& op, const F& f, const G& g) const {
-    constexpr int w = scan_lanes;
-    using V = typename Op::value_type;
-    V carry = op.identity();
-    if (n <= 0) return carry;
-    const index_t blocks = (n + w - 1) / w;
-    for (index_t step = 0; step < blocks; ++step) {
-      const index_t base = (reverse ? blocks - 1 - step : step) * w;
-      V x[w], y[w];
-      if (base + w <= n) {
-        for (int k = 0; k < w; ++k) x[k] = f(base + k);
-      } else {
-        for (int k = 0; k < w; ++k) x[k] = base + k < n ? f(base + k) : op.identity();
+  auto sequential_scan(index_t n, const Op& op, const F& f, const G& g) const {
+    auto carry = op.identity();
+    if constexpr (reverse) {
+      for (index_t t = n - 1; t >= 0; --t) {
+        carry = op.combine(f(t), carry);
+        g(t, carry);
       }
-      for (int d = 1; d < w; d *= 2) {
-        for (int k = 0; k < w; ++k) {
-          if constexpr (reverse) y[k] = k + d < w ? op.combine(x[k], x[k + d]) : x[k];
-          else y[k] = k >= d ? op.combine(x[k - d], x[k]) : x[k];
-        }
-        for (int k = 0; k < w; ++k) x[k] = y[k];
+    } else {
+      for (index_t t = 0; t < n; ++t) {
+        carry = op.combine(carry, f(t));
+        g(t, carry);
       }
-      for (int k = 0; k < w; ++k) x[k] = reverse ? op.combine(x[k], carry) : op.combine(carry, x[k]);
-      const int last = static_cast<int>(n - base < w ? n - base : w);
-      for (int k = 0; k < last; ++k) g(base + k, x[k]);
-      carry = reverse ? x[0] : x[last - 1];
     }
     return carry;
   }
@@ -168,6 +153,59 @@ class host_team {
   index_t row_;
   row_error* error_;
 };
+
+/// A matrix view whose columns are adjacent, the column stride 1 known at compile time: what
+/// the host for_each_row hands a kernel in place of a tensor_view<T, 2> with stride(1) = 1, so
+/// that the loops of the host team vectorise. It has the members kernels use of a view.
+template <class T, class Space>
+class unit_column_view {
+ public:
+  using element_type = T;
+  using value_type = std::remove_cv_t<T>;
+  using space = Space;
+  static constexpr std::size_t rank = 2;
+
+  explicit unit_column_view(tensor_view<T, 2, Space> v)
+      : data_(v.data()), rows_(v.extent(0)), cols_(v.extent(1)), row_stride_(v.stride(0)) {}
+  index_t extent(std::size_t r) const { return r == 0 ? rows_ : cols_; }
+  index_t stride(std::size_t r) const { return r == 0 ? row_stride_ : 1; }
+  T* data() const { return data_; }
+  T& operator()(index_t i, index_t j) const { return data_[i * row_stride_ + j]; }
+
+ private:
+  T* data_;
+  index_t rows_, cols_, row_stride_;
+};
+
+template <class A>
+bool has_unit_columns(const A& a) {
+  if constexpr (tensor_of_rank<A, 2>) return a.stride(1) == 1;
+  else return true;
+}
+template <class A>
+auto with_unit_columns(const A& a) {
+  if constexpr (tensor_of_rank<A, 2>) return unit_column_view<typename A::element_type, typename A::space>(a);
+  else return a;
+}
+
+/// The host backends' for_each_row: rows split over the backend's threads, one host_team each.
+template <class B, class Kernel, class... Args>
+row_error host_for_each_row(const B& be, index_t rows, const Kernel& kernel, const Args&... args) {
+  row_error first;
+  std::mutex m;
+  host::for_rows(be, rows, [&](index_t r0, index_t r1) {
+    row_error local;
+    for (index_t r = r0; r < r1; ++r) {
+      const host_team team(r, &local);
+      kernel(team, r, args...);
+    }
+    if (local) {
+      const std::lock_guard lock(m);
+      if (local.before(first)) first = local;
+    }
+  });
+  return first;
+}
 
 #define POSTTRAIN_MISSING_ROW_KERNEL                                                                     \
   static_assert(::posttrain::detail::dependent_false<B>,                                                 \
@@ -191,20 +229,11 @@ struct for_each_row_fn {
     if constexpr (requires { be.for_each_row(rows, kernel, args...); }) {
       return be.for_each_row(rows, kernel, args...);
     } else if constexpr (host_backend<B>) {
-      row_error first;
-      std::mutex m;
-      detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
-        row_error local;
-        for (index_t r = r0; r < r1; ++r) {
-          const detail::host_team team(r, &local);
-          kernel(team, r, args...);
-        }
-        if (local) {
-          const std::lock_guard lock(m);
-          if (local.before(first)) first = local;
-        }
-      });
-      return first;
+      // Matrices with adjacent columns (the common case) take an instantiation where that is
+      // known at compile time.
+      if ((detail::has_unit_columns(args) && ...))
+        return detail::host_for_each_row(be, rows, kernel, detail::with_unit_columns(args)...);
+      return detail::host_for_each_row(be, rows, kernel, args...);
     } else {
       POSTTRAIN_MISSING_ROW_KERNEL;
     }

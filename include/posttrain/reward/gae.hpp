@@ -16,7 +16,7 @@
 // Both semantics are one reverse scan (team.reverse_scan) of maps on the pair (A, V) carried
 // from the right, (A, V) ↦ (γλ·A + γ·V + r_t − v_t, v_t) at a position that counts and the
 // identity at a skipped one; composed maps keep the form (A, V) ↦ (p·A + q·V + s, u·V + w), so
-// the scan is associative and runs as blocks on a CPU thread and as a block scan on a GPU. Each
+// the scan is associative: a chain on a CPU thread, a block scan on a GPU. Each
 // position reads only its own r, V and mask, so the outputs may be the inputs (in place).
 // The scan runs in float when every tensor is float, otherwise in double.
 //
