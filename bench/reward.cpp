@@ -5,6 +5,8 @@
 //                          size on the same threads. It must touch 25 bytes per element (read
 //                          r, V, mask: 9; write A, returns: 8; whitening reads and rewrites A:
 //                          8); `fraction_of_copy` is that traffic's rate over the copy's rate.
+//   BM_policy_loss/threads PPO's clipped policy loss and gradient over [512, 4096] float32 with a
+//                          uint8 mask (17 bytes per element), against a copy of the same bytes.
 //   BM_longest_common_substring  two 20 kB texts: the suffix automaton against the O(n·m)
 //                          table of the reference (`speedup_vs_table`); POSTTRAIN_LCS_TEXTS=DIR
 //                          reads DIR/{a,b}.txt instead (bench/peers/reward_vs_torch.sh writes them
@@ -65,6 +67,39 @@ void BM_gae_whiten(benchmark::State& state) {
   const double copy = bench::copy_seconds(n * 25 / 8, threads);
   state.counters["GB_per_s"] = double(n) * 25 / seconds / 1e9;
   state.counters["copy_GB_per_s"] = double(n) * 25 / copy / 1e9;
+  state.counters["fraction_of_copy"] = copy / seconds;
+  omp_set_num_threads(omp_get_num_procs());
+}
+
+/// PPO's clipped policy loss and its gradient over [512, 4096] float32 with a uint8 mask: reads
+/// logp, logp_old and advantages, the mask, writes the gradient (17 bytes per element).
+void BM_policy_loss(benchmark::State& state) {
+  const index_t rows = 512, cols = 4096;
+  const int threads = int(state.range(0));
+  omp_set_num_threads(threads);
+  const posttrain::eigen_backend be;
+  std::mt19937 gen(2);
+  std::normal_distribution<float> normal;
+  std::bernoulli_distribution keep(0.9);
+  const std::size_t n = std::size_t(rows * cols);
+  std::vector<float> lp(n), old(n), adv(n), grad(n);
+  std::vector<std::uint8_t> m(n);
+  for (std::size_t k = 0; k < n; ++k)
+    lp[k] = -1 + 0.1f * normal(gen), old[k] = -1 + 0.1f * normal(gen), adv[k] = normal(gen), m[k] = keep(gen);
+  const posttrain::tensor_view<const float, 2> lv(lp.data(), rows, cols), ov(old.data(), rows, cols),
+      av(adv.data(), rows, cols);
+  const posttrain::tensor_view<const std::uint8_t, 2> mv(m.data(), rows, cols);
+  const posttrain::tensor_view<float, 2> gv(grad.data(), rows, cols);
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = rw::policy_loss_and_gradient(be, lv, ov, av, mv, gv);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(r.loss);
+  }
+  seconds /= double(state.iterations());
+  const double copy = bench::copy_seconds(n * 17 / 8, threads);
+  state.counters["GB_per_s"] = double(n) * 17 / seconds / 1e9;
   state.counters["fraction_of_copy"] = copy / seconds;
   omp_set_num_threads(omp_get_num_procs());
 }
@@ -130,5 +165,6 @@ void BM_longest_common_substring(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_gae_whiten)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_policy_loss)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_longest_common_substring)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
