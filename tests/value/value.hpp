@@ -252,6 +252,24 @@ void ivl_tests(const Backend& be) {
     nan(2, 9) = ref::nan;
     CHECK_THROWS_WITH(va::ivl_loss_and_gradient(be, b.view, upload<double>(nan).view, labels(y), g.view),
                       Catch::Contains("z_value row 2 column 9"));
+    // NaN or +inf in z_B is an error naming the position, on a labelled row and on an unlabelled
+    // one (where no cross-entropy is computed and a NaN would otherwise go unseen); −inf is not.
+    for (const double poison : {ref::nan, inf})
+      for (const std::int64_t row : {std::int64_t{1}, std::int64_t{5}}) {
+        ref::matrix bad_base = zb;
+        bad_base(row, 7) = poison;
+        std::vector<std::int64_t> yy = y;
+        yy[std::size_t(row)] = row == 5 ? -100 : yy[std::size_t(row)];
+        INFO("z_base(" << row << ", 7) = " << poison);
+        CHECK_THROWS_WITH(va::ivl_loss_and_gradient(be, upload<double>(bad_base).view, v.view, labels(yy), g.view),
+                          Catch::Contains("z_base row " + std::to_string(row) + " column 7"));
+      }
+    // The first bad position by row, then column: z_value (2, 9) comes before z_base (4, 0).
+    ref::matrix late_base = zb;
+    late_base(4, 0) = ref::nan;
+    CHECK_THROWS_WITH(va::ivl_loss_and_gradient(be, upload<double>(late_base).view, upload<double>(nan).view,
+                                                labels(y), g.view),
+                      Catch::Contains("z_value row 2 column 9"));
     ref::matrix dead = zb;
     for (std::int64_t k = 0; k < V; ++k) dead(3, k) = -inf;
     CHECK_THROWS_WITH(va::ivl_loss_and_gradient(be, upload<double>(dead).view, v.view, labels(y), g.view),

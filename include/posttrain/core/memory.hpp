@@ -48,4 +48,26 @@ void deep_copy(const B& be, const Src& src, const Dst& dst) {
   }
 }
 
+namespace detail {
+
+/// A matrix view in any memory space, copied into a host buffer (for results of one number or
+/// a few per row that the host finishes, and error reports).
+template <backend B, tensor_of_rank<2> V>
+host_buffer<typename V::value_type, 2> to_host(const B& be, const V& v) {
+  host_buffer<typename V::value_type, 2> h({v.extent(0), v.extent(1)});
+  deep_copy(be, to_const_view(v), h.view());
+  return h;
+}
+
+/// Element (i, j) of a matrix view in any memory space, copied to the host (for error messages
+/// about bad input found by a kernel).
+template <backend B, tensor_of_rank<2> V>
+typename V::value_type element_at(const B& be, const V& v, index_t i, index_t j) {
+  typename V::value_type x{};
+  deep_copy(be, to_const_view(v).rows(i, 1).cols(j, 1), tensor_view<typename V::value_type, 2>(&x, 1, 1));
+  return x;
+}
+
+}  // namespace detail
+
 }  // namespace posttrain

@@ -161,7 +161,7 @@ ppo_loss_result aggregate_loss(const B& be, const Position& position, loss_aggre
   auto sums = allocate<double>(be, {rows, index_t{3}});
   ops::for_each_row(be, rows, loss_kernel<Position>{position}, x, y, z, mask, std::as_const(weights).view(), grad,
                     sums.view());
-  const auto h = to_host(be, std::as_const(sums).view());
+  const auto h = posttrain::detail::to_host(be, std::as_const(sums).view());
   ppo_loss_result r;
   for (index_t i = 0; i < rows; ++i) {
     r.loss += h.view()(i, 0);

@@ -32,12 +32,4 @@ POSTTRAIN_HOST_DEVICE T keep(T x, bool m) {
 #endif
 }
 
-/// The per-row results of a row kernel ([rows, K] on the backend) brought to the host.
-template <class B, class T>
-host_buffer<T, 2> to_host(const B& be, tensor_view<const T, 2, typename B::memory_space> v) {
-  host_buffer<T, 2> h({v.extent(0), v.extent(1)});
-  deep_copy(be, v, h.view());
-  return h;
-}
-
 }  // namespace posttrain::reward::detail

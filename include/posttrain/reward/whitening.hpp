@@ -127,7 +127,7 @@ struct masked_moments_kernel {
 /// Merges per-row (count, mean, M2) rows [rows, 3] from the backend in row order.
 template <class B>
 whitening_statistics merge_rows(const B& be, tensor_view<const double, 2, typename B::memory_space> rows) {
-  const auto h = to_host(be, rows);
+  const auto h = posttrain::detail::to_host(be, rows);
   const auto v = h.view();
   whitening_statistics all;
   for (index_t i = 0; i < v.extent(0); ++i) all.merge({v(i, 0), v(i, 1), v(i, 2)});

@@ -10,9 +10,11 @@
 // term off. The base model is frozen: no gradient for z_B. token_cross_entropy is the plain masked
 // cross-entropy (no base, λ = 0).
 //
-// Per row: one pass for the maximum of s = z_B + z_V and Σ|z_V|, one for the numerators
-// e^{s − max} (written into the gradient row) and their sum, one for the gradient; the row is
-// read from memory once and stays in cache for the other two, and no softmax matrix is held.
+// Per row, one row kernel (ops::for_each_row, any backend): a reduction for the maximum of
+// s = z_B + z_V, Σ|z_V| and the validity checks; a reduction that writes the numerators
+// e^{s − max} into the gradient row and sums them; a pass that turns them into the gradient.
+// The row is read from memory once and stays in cache (a GPU block's) for the other two, and no
+// softmax matrix is held.
 //
 // Inputs: z_B may hold −inf (a masked vocabulary entry gets probability 0 and gradient exactly
 // 0); a labelled row whose scores are all −inf, a NaN or +inf anywhere, and a non-finite z_V
@@ -23,7 +25,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include "../core.hpp"
 #include "../core/detail/fast_exp.hpp"
@@ -49,112 +51,116 @@ using posttrain::detail::message;
 
 /// e^x for x ≤ 0, exactly 0 at −inf (the vectorised float exp gives ~1e−38 there).
 template <class T>
-T numerator(T x) {
+POSTTRAIN_HOST_DEVICE T numerator(T x) {
   T e;
   if constexpr (std::is_same_v<T, float>) e = posttrain::detail::exp_nonpositive(x);
-  else e = std::exp(x);
-  return x == -std::numeric_limits<T>::infinity() ? T(0) : e;
+  else e = ::exp(x);
+  return x == -posttrain::detail::infinity<T>() ? T(0) : e;
 }
 
 template <class T>
-T sign(T x) {
+POSTTRAIN_HOST_DEVICE T sign(T x) {
   return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
 }
 
-struct row_terms {
-  double cross_entropy = 0, abs_sum = 0;
+/// The first pass over a row: the maximum score, Σ|z_V| and a check that stays 0 unless some z_V
+/// is non-finite or some z_B is NaN or +inf (x·0 is NaN exactly for those; −inf z_B is allowed).
+template <class T>
+struct row_scan {
+  struct accumulator {
+    T top, abs_sum, check;
+  };
+  POSTTRAIN_HOST_DEVICE accumulator init() const { return {-posttrain::detail::infinity<T>(), T(0), T(0)}; }
+  POSTTRAIN_HOST_DEVICE accumulator combine(accumulator a, accumulator x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE accumulator merge(accumulator a, accumulator b) const {
+    return {b.top > a.top ? b.top : a.top, a.abs_sum + b.abs_sum, a.check + b.check};
+  }
+  POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
 };
 
-/// Names the first bad element of a row whose validity check failed.
-template <bool with_base, class Tb, class Tv>
-[[noreturn]] void report_bad_row(std::string_view who, index_t row, index_t n, const Tb* zb, const Tv* zv) {
-  for (index_t u = 0; u < n; ++u) {
-    const double a = double(zv[u]);
-    if (!std::isfinite(a))
-      throw value_error(message("posttrain::", who, ": z_value row ", row, " column ", u, " is ", a,
-                                "; value logits must be finite"));
-    if constexpr (with_base)
-      if (!(double(zb[u]) < std::numeric_limits<double>::infinity()))
-        throw value_error(message("posttrain::", who, ": z_base row ", row, " column ", u, " is ", double(zb[u]),
-                                  "; base logits must be finite or −inf"));
+/// The first column where f(j) is true, or −1.
+struct first_index {
+  using accumulator = index_t;
+  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
+  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const {
+    return a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
   }
-  throw value_error(message("posttrain::", who, ": row ", row, " has a non-finite score"));
-}
+  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
+};
 
-/// One dense row (zb unused without a base): writes the gradient row g and returns the row's
-/// cross-entropy (when labelled) and Σ|z_V|. Loops are branch-free (selects, `&` not `&&`) with
-/// 8 partial results, so the compiler vectorises all three passes.
-template <bool with_base, class T, class Tb, class Tv>
-row_terms ivl_row(std::string_view who, index_t row, index_t n, std::int64_t label, bool labelled, double ce_scale,
-                  double norm_scale, const Tb* __restrict zb, const Tv* __restrict zv, T* __restrict g) {
-  constexpr T inf = std::numeric_limits<T>::infinity();
-  const auto score = [&](index_t v) -> T {
-    if constexpr (with_base) return T(zb[v]) + T(zv[v]);
-    else return T(zv[v]);
-  };
-  // Pass 1: the maximum score, Σ|z_V| and the validity checks. `check` stays 0 unless some z_V is
-  // non-finite or some z_B is NaN or +inf (x·0 is NaN exactly for those; −inf z_B is allowed).
-  constexpr index_t w = 16;
-  T top[w], check[w], abs_sum[w];
-  for (index_t k = 0; k < w; ++k) top[k] = -inf, check[k] = T(0), abs_sum[k] = T(0);
-  const index_t full = n / w * w;
-  const auto check_of = [](T b, T a) {
-    if constexpr (with_base) return a * T(0) + (b > -inf ? b : T(0)) * T(0);
-    else return a * T(0);
-  };
-  for (index_t v = 0; v < full; v += w)
-    for (index_t k = 0; k < w; ++k) {
-      const T b = with_base ? T(zb[v + k]) : T(0), a = T(zv[v + k]), s = b + a;
-      top[k] = s > top[k] ? s : top[k];
-      check[k] += check_of(b, a);
-      abs_sum[k] += std::abs(a);
-    }
-  for (index_t v = full; v < n; ++v) {
-    const T b = with_base ? T(zb[v]) : T(0), a = T(zv[v]), s = b + a;
-    top[0] = s > top[0] ? s : top[0];
-    check[0] += check_of(b, a);
-    abs_sum[0] += std::abs(a);
-  }
-  T m = -inf, checks = 0;
-  row_terms out;
-  for (index_t k = 0; k < w; ++k) m = top[k] > m ? top[k] : m, checks += check[k], out.abs_sum += double(abs_sum[k]);
-  if (checks != T(0)) report_bad_row<with_base>(who, row, n, zb, zv);
-  const T reg = static_cast<T>(norm_scale);
-  if (!labelled) {
-    for (index_t v = 0; v < n; ++v) g[v] = reg * sign(T(zv[v]));
-    return out;
-  }
-  if (m == -inf)
-    throw value_error(message("posttrain::", who, ": row ", row, " is labelled (", label,
-                              ") but every score is −inf"));
-  // Pass 2: the numerators into the gradient row (in cache), and their sum.
-  T sum[w] = {};
-  for (index_t v = 0; v < full; v += w)
-    for (index_t k = 0; k < w; ++k) {
-      const T e = numerator(T(score(v + k) - m));
-      g[v + k] = e;
-      sum[k] += e;
-    }
-  for (index_t v = full; v < n; ++v) {
-    const T e = numerator(T(score(v) - m));
-    g[v] = e;
-    sum[0] += e;
-  }
-  double total = 0;
-  for (index_t k = 0; k < w; ++k) total += double(sum[k]);
-  out.cross_entropy = double(m) + std::log(total) - double(score(index_t(label)));
-  // Pass 3: softmax/|M| + λ·sign/(T·V), then −1/|M| at the label.
-  const T scale = static_cast<T>(ce_scale / total);
-  for (index_t v = 0; v < n; ++v) g[v] = g[v] * scale + reg * sign(T(zv[v]));
-  g[label] -= static_cast<T>(ce_scale);
-  return out;
-}
+/// Codes of team.fail in the IVL kernel.
+enum ivl_fault { bad_value_logit = 1, bad_base_logit = 2, all_minus_infinity = 3 };
 
-template <class Y>
-index_t check_labels(std::string_view who, const Y& labels, index_t vocab, std::int64_t ignore_index) {
+/// The IVL loss of one row (zb unused without a base): writes the gradient row and
+/// terms(r, 0..1) = (the row's cross-entropy when labelled, Σ|z_V|).
+template <bool with_base, class T>
+struct ivl_kernel {
+  std::int64_t ignore_index;
+  T ce_scale, norm_scale;  // 1/|M|, λ/(T·V)
+
+  template <class Team, class ZB, class ZV, class Y, class G, class S>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const ZB& zb, const ZV& zv, const Y& labels,
+                                        const G& g, const S& terms) const {
+    const index_t n = zv.extent(1);
+    const T inf = posttrain::detail::infinity<T>();
+    const auto base = [&](index_t v) {
+      if constexpr (with_base) return T(zb(r, v));
+      else return T(0);
+    };
+    const auto pass1 = team.reduce(n, row_scan<T>{}, [&](index_t v) {
+      const T b = base(v), a = T(zv(r, v));
+      // −inf z_B counts as 0 in the check; NaN and +inf make it NaN.
+      return typename row_scan<T>::accumulator{b + a, a < T(0) ? -a : a, a * T(0) + (b == -inf ? T(0) : b) * T(0)};
+    });
+    if (pass1.check != T(0)) {
+      const index_t bad = team.reduce(n, first_index{}, [&](index_t v) {
+        const T b = base(v), a = T(zv(r, v));
+        return a * T(0) + (b == -inf ? T(0) : b) * T(0) != T(0) ? v : index_t(-1);
+      });
+      const T a = T(zv(r, bad));
+      team.fail(bad, a * T(0) == T(0) ? bad_base_logit : bad_value_logit);
+      return;
+    }
+    const auto y = static_cast<std::int64_t>(labels(r));
+    const T reg = norm_scale;
+    if (y == ignore_index) {
+      team.for_each(n, [&](index_t v) { g(r, v) = reg * sign(T(zv(r, v))); });
+      team.single([&] {
+        terms(r, 0) = 0.0;
+        terms(r, 1) = double(pass1.abs_sum);
+      });
+      return;
+    }
+    const T m = pass1.top;
+    if (m == -inf) {
+      team.fail(index_t(y), all_minus_infinity);
+      return;
+    }
+    const T total = team.reduce(n, reduction::sum<T>{}, [&](index_t v) {
+      const T e = numerator(T(base(v) + T(zv(r, v)) - m));
+      g(r, v) = e;
+      return e;
+    });
+    const T scale = ce_scale / total;
+    team.for_each(n, [&](index_t v) { g(r, v) = g(r, v) * scale + reg * sign(T(zv(r, v))); });
+    team.single([&] {
+      g(r, index_t(y)) -= ce_scale;
+      terms(r, 0) = double(m) + ::log(double(total)) - double(base(index_t(y)) + T(zv(r, index_t(y))));
+      terms(r, 1) = double(pass1.abs_sum);
+    });
+  }
+};
+
+/// Counts the labelled positions; a label outside [0, V) that is not ignore_index is an error
+/// naming its position. Host code over the labels brought to the host (one integer per row).
+template <class B, class Y>
+index_t check_labels(std::string_view who, const B& be, const Y& labels, index_t vocab, std::int64_t ignore_index) {
+  host_buffer<typename Y::value_type, 1> h({labels.extent(0)});
+  deep_copy(be, labels, h.view());
   index_t labelled = 0;
   for (index_t t = 0; t < labels.extent(0); ++t) {
-    const auto y = static_cast<std::int64_t>(labels(t));
+    const auto y = static_cast<std::int64_t>(h.view()(t));
     if (y == ignore_index) continue;
     if (y < 0 || y >= vocab)
       throw value_error(message("posttrain::", who, ": labels[", t, "] is ", y, ", outside [0, ", vocab,
@@ -171,40 +177,33 @@ ivl_result ivl_impl(std::string_view who, const B& be, const ZBV& zb, const ZVV&
   const index_t rows = zv.extent(0), n = zv.extent(1);
   if (!(o.lambda >= 0) || !std::isfinite(o.lambda))
     throw value_error(message("posttrain::", who, ": lambda is ", o.lambda, "; it must be finite and ≥ 0"));
-  const index_t labelled = check_labels(who, yv, n, o.ignore_index);
+  const index_t labelled = check_labels(who, be, yv, n, o.ignore_index);
   const double ce_scale = labelled > 0 ? 1.0 / double(labelled) : 0.0;
   const double cells = double(rows) * double(n);
   const double norm_scale = cells > 0 ? o.lambda / cells : 0.0;
-  std::vector<row_terms> terms(static_cast<std::size_t>(rows));
-  const bool dense = zv.stride(1) == 1 && gv.stride(1) == 1 && (!with_base || zb.stride(1) == 1);
-  using TB = typename ZBV::value_type;
-  using TV = typename ZVV::value_type;
-  posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
-    // Strided rows go through dense copies (the kernel wants contiguous rows).
-    std::vector<TB> base_row(dense ? 0 : std::size_t(n));
-    std::vector<TV> value_row(dense ? 0 : std::size_t(n));
-    std::vector<T> grad_row(dense ? 0 : std::size_t(n));
-    for (index_t r = r0; r < r1; ++r) {
-      const auto y = static_cast<std::int64_t>(yv(r));
-      const bool is_labelled = y != o.ignore_index;
-      if (dense) {
-        terms[std::size_t(r)] = ivl_row<with_base, T>(who, r, n, y, is_labelled, ce_scale, norm_scale,
-                                                      with_base ? &zb(r, 0) : nullptr, &zv(r, 0), &gv(r, 0));
-        continue;
-      }
-      for (index_t v = 0; v < n; ++v) {
-        if constexpr (with_base) base_row[std::size_t(v)] = zb(r, v);
-        value_row[std::size_t(v)] = zv(r, v);
-      }
-      terms[std::size_t(r)] = ivl_row<with_base, T>(who, r, n, y, is_labelled, ce_scale, norm_scale,
-                                                    base_row.data(), value_row.data(), grad_row.data());
-      for (index_t v = 0; v < n; ++v) gv(r, v) = grad_row[std::size_t(v)];
+  auto terms = allocate<double>(be, {rows, index_t{2}});
+  const auto error = ops::for_each_row(be, rows,
+                                       ivl_kernel<with_base, T>{o.ignore_index, T(ce_scale), T(norm_scale)}, zb, zv,
+                                       yv, gv, terms.view());
+  if (error) {
+    const index_t r = error.row, c = error.column;
+    switch (error.code) {
+      case bad_value_logit:
+        throw value_error(message("posttrain::", who, ": z_value row ", r, " column ", c, " is ",
+                                  double(posttrain::detail::element_at(be, zv, r, c)), "; value logits must be finite"));
+      case bad_base_logit:
+        throw value_error(message("posttrain::", who, ": z_base row ", r, " column ", c, " is ",
+                                  double(posttrain::detail::element_at(be, zb, r, c)),
+                                  "; base logits must be finite or −inf"));
+      default:
+        throw value_error(message("posttrain::", who, ": row ", r, " is labelled (", c, ") but every score is −inf"));
     }
-  });
+  }
+  const auto h = posttrain::detail::to_host(be, std::as_const(terms).view());
   ivl_result result;
   result.labelled = labelled;
   double abs_total = 0;
-  for (const auto& t : terms) result.cross_entropy += t.cross_entropy, abs_total += t.abs_sum;
+  for (index_t r = 0; r < rows; ++r) result.cross_entropy += h.view()(r, 0), abs_total += h.view()(r, 1);
   result.cross_entropy *= ce_scale;
   result.norm = cells > 0 ? abs_total / cells : 0.0;
   result.loss = result.cross_entropy + o.lambda * result.norm;
@@ -214,7 +213,7 @@ ivl_result ivl_impl(std::string_view who, const B& be, const ZBV& zb, const ZVV&
 }  // namespace detail
 
 /// The IVL loss of z_base + z_value against labels [T] and grad = ∂L/∂z_value, all [T, V].
-template <host_backend B, tensor_of_rank<2> ZB, tensor_of_rank<2> ZV, tensor_of_rank<1> Y, tensor_of_rank<2> G>
+template <backend B, tensor_of_rank<2> ZB, tensor_of_rank<2> ZV, tensor_of_rank<1> Y, tensor_of_rank<2> G>
   requires accessible_by<ZB, B> && accessible_by<ZV, B> && accessible_by<Y, B> && accessible_by<G, B> &&
            mutable_tensor<G> && std::is_integral_v<typename Y::value_type> &&
            std::is_floating_point_v<typename G::value_type>
@@ -231,7 +230,7 @@ ivl_result ivl_loss_and_gradient(const B& be, const ZB& z_base, const ZV& z_valu
 
 /// The masked token cross-entropy of logits [T, V] against labels [T] (mean over the labelled
 /// positions) and grad = ∂L/∂logits: the IVL loss with no base and λ = 0.
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<1> Y, tensor_of_rank<2> G>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<1> Y, tensor_of_rank<2> G>
   requires accessible_by<Z, B> && accessible_by<Y, B> && accessible_by<G, B> && mutable_tensor<G> &&
            std::is_integral_v<typename Y::value_type> && std::is_floating_point_v<typename G::value_type>
 ivl_result token_cross_entropy(const B& be, const Z& logits, const Y& labels, const G& grad,
