@@ -7,15 +7,6 @@ namespace ops = posttrain::ops;
 
 namespace {
 
-/// The first column where f(j) is true, or −1.
-struct first_index {
-  using accumulator = index_t;
-  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
-  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return merge(a, x); }
-  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const { return a < 0 ? b : (b < 0 ? a : (a < b ? a : b)); }
-  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
-};
-
 /// doubled = 2x; prefix = inclusive prefix sums of x; affine = y_t = x_t + a_t·y_{t+1};
 /// per_row = (sum, argmax, logsumexp, scan total, reverse-scan total).
 struct probe_kernel {
@@ -49,7 +40,7 @@ struct flag_kernel {
   double limit;
   template <class Team, class X>
   POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const X& x) const {
-    const index_t bad = team.reduce(x.extent(1), first_index{}, [&](index_t j) { return x(i, j) > limit ? j : index_t(-1); });
+    const index_t bad = team.reduce(x.extent(1), posttrain::reduction::first_index{}, [&](index_t j) { return x(i, j) > limit ? j : index_t(-1); });
     if (bad >= 0) team.fail(bad, 3);
   }
 };

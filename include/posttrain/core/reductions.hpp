@@ -95,4 +95,26 @@ struct argmax {
   POSTTRAIN_HOST_DEVICE Index result(accumulator acc) const { return static_cast<Index>(acc.column); }
 };
 
+/// The smallest value ≥ 0 among f's, or −1: with f(j) = (cond ? j : −1), the first column where
+/// cond holds (row kernels use it to find the first bad element of a row).
+struct first_index {
+  using accumulator = index_t;
+  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
+  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const {
+    return a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
+  }
+  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
+};
+
+/// The largest of f's values, −1 for none: with f(j) = (cond ? j : −1), the last column where
+/// cond holds.
+struct last_index {
+  using accumulator = index_t;
+  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
+  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const { return a > b ? a : b; }
+  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
+};
+
 }  // namespace posttrain::reduction

@@ -98,14 +98,6 @@ struct shaped_reward_options {
 
 namespace detail {
 
-/// The last column with mask ≠ 0, or −1 (a reduction over f(j) = j or −1).
-struct last_index {
-  using accumulator = index_t;
-  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
-  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return a > x ? a : x; }
-  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const { return a > b ? a : b; }
-  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
-};
 
 template <bool with_token_scores>
 struct shaped_rewards_kernel {
@@ -118,7 +110,7 @@ struct shaped_rewards_kernel {
                                         const K& kl, const M& mask, const O& out) const {
     using T = typename O::value_type;
     const index_t n = kl.extent(1);
-    const index_t last = team.reduce(n, last_index{}, [&](index_t j) { return valid(mask(i, j)) ? j : index_t(-1); });
+    const index_t last = team.reduce(n, reduction::last_index{}, [&](index_t j) { return valid(mask(i, j)) ? j : index_t(-1); });
     team.for_each(n, [&](index_t j) {
       double score = 0;
       if constexpr (with_token_scores) score = double(token_scores(i, j));

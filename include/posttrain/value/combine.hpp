@@ -22,10 +22,8 @@
 // subtracted from a −inf) is a value_error naming the row and column.
 
 #include <cmath>
-#include <limits>
 #include <span>
 #include <string_view>
-#include <vector>
 
 #include "../core.hpp"
 
@@ -42,25 +40,85 @@ struct score_term {
 
 namespace detail {
 
-/// log Σ_v e^{x_v} of row r (−inf for an all −inf row), in double.
+/// The terms of a combination as kernel arguments: up to max_terms views with their weights and
+/// forms, by value (a GPU kernel cannot read the caller's span).
 template <class View>
-double row_log_sum_exp(const View& x, index_t r) {
-  double top = -std::numeric_limits<double>::infinity();
-  for (index_t v = 0; v < x.extent(1); ++v) top = std::max(top, double(x(r, v)));
-  if (top == -std::numeric_limits<double>::infinity() || !std::isfinite(top)) return top;
-  double sum = 0;
-  for (index_t v = 0; v < x.extent(1); ++v) sum += std::exp(double(x(r, v)) - top);
-  return top + std::log(sum);
-}
+struct term_list {
+  static constexpr int max_terms = 8;
+  View scores[max_terms];
+  double weight[max_terms];
+  bool log_softmax[max_terms];
+  int count;
+};
+
+
+/// out(r, v) = Σ_k w_k·(t_k(r, v) − shift_k) with shift_k the row's log Σ e^{t_k} over t_k's full
+/// width for the log-softmax terms; a NaN in the result is flagged at its column.
+struct combine_kernel {
+  template <class Team, class View, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const term_list<View>& terms, const O& out) const {
+    using T = typename O::value_type;
+    double shift[term_list<View>::max_terms];
+    for (int k = 0; k < terms.count; ++k) {
+      shift[k] = 0;
+      if (terms.log_softmax[k] && terms.weight[k] != 0) {
+        const View& t = terms.scores[k];
+        shift[k] = team.reduce(t.extent(1), reduction::logsumexp<double>{}, [&](index_t v) { return double(t(r, v)); });
+      }
+    }
+    const auto value = [&](index_t v) {
+      double acc = 0;
+      for (int k = 0; k < terms.count; ++k)
+        if (terms.weight[k] != 0) acc += terms.weight[k] * (double(terms.scores[k](r, v)) - shift[k]);
+      return acc;
+    };
+    const index_t n = out.extent(1);
+    team.for_each(n, [&](index_t v) { out(r, v) = static_cast<T>(value(v)); });
+    const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t v) {
+      const double x = value(v);
+      return x != x ? v : index_t(-1);
+    });
+    if (bad >= 0) team.fail(bad, 1);
+  }
+};
+
+/// Contrastive decoding of one row: lsm(z_e) − lsm(z_a) where z_e ≥ max z_e + log α, else −inf.
+struct contrastive_decoding_kernel {
+  double log_alpha;
+  template <class Team, class E, class A, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const E& e, const A& a, const O& out) const {
+    using T = typename O::value_type;
+    const index_t n = e.extent(1);
+    const auto expert = [&](index_t v) { return double(e(r, v)); };
+    const double le = team.reduce(n, reduction::logsumexp<double>{}, expert);
+    const double la = team.reduce(n, reduction::logsumexp<double>{}, [&](index_t v) { return double(a(r, v)); });
+    const double top = team.reduce(n, reduction::max<double>{}, expert);
+    const double inf = posttrain::detail::infinity<double>();
+    // p_e(v) ≥ α·max p_e  ⟺  z_e(v) ≥ max z_e + log α
+    const auto plausible = [&](index_t v) { return expert(v) > -inf && expert(v) >= top + log_alpha; };
+    const auto score = [&](index_t v) { return (expert(v) - le) - (double(a(r, v)) - la); };
+    team.for_each(n, [&](index_t v) { out(r, v) = plausible(v) ? static_cast<T>(score(v)) : static_cast<T>(-inf); });
+    const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t v) {
+      const double s = score(v);
+      return plausible(v) && s != s ? v : index_t(-1);
+    });
+    if (bad >= 0) team.fail(bad, 1);
+  }
+};
 
 }  // namespace detail
 
-/// out[b, v] = Σ_i w_i · (t_i[b, v] − (log-softmax ? logsumexp_v t_i[b, ·] : 0)).
-template <host_backend B, tensor_of_rank<2> View, tensor_of_rank<2> O>
+/// out[b, v] = Σ_i w_i · (t_i[b, v] − (log-softmax ? logsumexp_v t_i[b, ·] : 0)); at most 8 terms.
+template <backend B, tensor_of_rank<2> View, tensor_of_rank<2> O>
   requires accessible_by<View, B> && accessible_by<O, B> && mutable_tensor<O>
 void combine(const B& be, std::span<const score_term<View>> terms, const O& out) {
   constexpr std::string_view who = "value::combine";
   if (terms.empty()) throw value_error("posttrain::value::combine: no terms");
+  using CV = decltype(posttrain::detail::to_const_view(terms[0].scores));
+  detail::term_list<CV> list{};
+  if (index_t(terms.size()) > detail::term_list<CV>::max_terms)
+    throw value_error(posttrain::detail::message("posttrain::", who, ": ", terms.size(), " terms; at most ",
+                                                 detail::term_list<CV>::max_terms));
   const auto ov = posttrain::detail::to_view(out);
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const auto& t = terms[i].scores;
@@ -71,32 +129,19 @@ void combine(const B& be, std::span<const score_term<View>> terms, const O& out)
     if (!std::isfinite(terms[i].weight))
       throw value_error(posttrain::detail::message("posttrain::", who, ": term ", i, " has weight ",
                                                    terms[i].weight, "; weights must be finite"));
+    list.scores[i] = posttrain::detail::to_const_view(t);
+    list.weight[i] = terms[i].weight;
+    list.log_softmax[i] = terms[i].form == score_form::log_softmax;
   }
-  using T = typename O::value_type;
-  const index_t n = ov.extent(1);
-  posttrain::detail::host::for_rows(be, ov.extent(0), [&](index_t r0, index_t r1) {
-    std::vector<double> acc(static_cast<std::size_t>(n));
-    for (index_t r = r0; r < r1; ++r) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (const auto& term : terms) {
-        if (term.weight == 0) continue;
-        const auto tv = posttrain::detail::to_const_view(term.scores);
-        const double shift = term.form == score_form::log_softmax ? detail::row_log_sum_exp(tv, r) : 0.0;
-        for (index_t v = 0; v < n; ++v) acc[std::size_t(v)] += term.weight * (double(tv(r, v)) - shift);
-      }
-      for (index_t v = 0; v < n; ++v) {
-        if (std::isnan(acc[std::size_t(v)]))
-          throw value_error(posttrain::detail::message(
-              "posttrain::", who, ": row ", r, " column ", v,
-              " is NaN (a −inf subtracted from a −inf, or a NaN input); the combination is undefined there"));
-        ov(r, v) = static_cast<T>(acc[std::size_t(v)]);
-      }
-    }
-  });
+  list.count = int(terms.size());
+  if (const auto e = ops::for_each_row(be, ov.extent(0), detail::combine_kernel{}, list, ov))
+    throw value_error(posttrain::detail::message(
+        "posttrain::", who, ": row ", e.row, " column ", e.column,
+        " is NaN (a −inf subtracted from a −inf, or a NaN input); the combination is undefined there"));
 }
 
 /// residual: z_base + α·z_value.
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void residual(const B& be, const Z& z_base, const Z& z_value, const O& out, double alpha = 1.0) {
   using V = decltype(posttrain::detail::to_const_view(z_base));
@@ -107,7 +152,7 @@ void residual(const B& be, const Z& z_base, const Z& z_value, const O& out, doub
 
 /// proxy tuning: z_base + α·(z_expert − z_antiexpert), raw logits; the experts may have a longer
 /// vocabulary (truncated to the base's).
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void proxy_tuning(const B& be, const Z& z_base, const Z& z_expert, const Z& z_antiexpert, const O& out,
                   double alpha = 1.0) {
@@ -119,7 +164,7 @@ void proxy_tuning(const B& be, const Z& z_base, const Z& z_expert, const Z& z_an
 }
 
 /// EFT up-scaling: lsm(z_base_large) + β·(lsm(z_tuned_small) − lsm(z_base_small)).
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void emulated_fine_tuning(const B& be, const Z& z_base_large, const Z& z_tuned_small, const Z& z_base_small,
                           const O& out, double beta = 1.0) {
@@ -133,7 +178,7 @@ void emulated_fine_tuning(const B& be, const Z& z_base_large, const Z& z_tuned_s
 enum class cmc_mode { add, normalization, basenormalization };
 
 /// CMC: z_B + Δ, lsm(z_B) + lsm(Δ), or lsm(z_B) + Δ.
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void cmc(const B& be, const Z& z_base, const Z& delta, const O& out, cmc_mode mode = cmc_mode::add) {
   using V = decltype(posttrain::detail::to_const_view(z_base));
@@ -146,7 +191,7 @@ void cmc(const B& be, const Z& z_base, const Z& delta, const O& out, cmc_mode mo
 
 /// Contrastive decoding: lsm(z_expert) − lsm(z_amateur) on the plausible tokens
 /// {v : p_expert(v) ≥ α·max p_expert}, −inf elsewhere.
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void contrastive_decoding(const B& be, const Z& z_expert, const Z& z_amateur, const O& out, double alpha = 0.1) {
   constexpr std::string_view who = "value::contrastive_decoding";
@@ -154,28 +199,12 @@ void contrastive_decoding(const B& be, const Z& z_expert, const Z& z_amateur, co
     throw value_error(posttrain::detail::message("posttrain::", who, ": alpha is ", alpha, "; it must be in [0, 1]"));
   posttrain::detail::check_same_shape(who, "z_expert", z_expert, "z_amateur", z_amateur);
   posttrain::detail::check_same_shape(who, "z_expert", z_expert, "out", out);
-  const auto ev = posttrain::detail::to_const_view(z_expert);
-  const auto av = posttrain::detail::to_const_view(z_amateur);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  const double log_alpha = std::log(alpha);
-  posttrain::detail::host::for_rows(be, ev.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t r = r0; r < r1; ++r) {
-      const double le = detail::row_log_sum_exp(ev, r), la = detail::row_log_sum_exp(av, r);
-      double top = -std::numeric_limits<double>::infinity();
-      for (index_t v = 0; v < ev.extent(1); ++v) top = std::max(top, double(ev(r, v)));
-      for (index_t v = 0; v < ev.extent(1); ++v) {
-        const double e = double(ev(r, v));
-        // p_e(v) ≥ α·max p_e  ⟺  z_e(v) ≥ max z_e + log α
-        const bool plausible = e > -std::numeric_limits<double>::infinity() && e >= top + log_alpha;
-        const double s = (e - le) - (double(av(r, v)) - la);
-        if (plausible && std::isnan(s))
-          throw value_error(posttrain::detail::message("posttrain::", who, ": row ", r, " column ", v,
-                                                       " is NaN (an input is NaN or infinite)"));
-        ov(r, v) = plausible ? static_cast<T>(s) : -std::numeric_limits<T>::infinity();
-      }
-    }
-  });
+  const auto error = ops::for_each_row(be, z_expert.extent(0), detail::contrastive_decoding_kernel{std::log(alpha)},
+                                       posttrain::detail::to_const_view(z_expert),
+                                       posttrain::detail::to_const_view(z_amateur), posttrain::detail::to_view(out));
+  if (error)
+    throw value_error(posttrain::detail::message("posttrain::", who, ": row ", error.row, " column ", error.column,
+                                                 " is NaN (an input is NaN or infinite)"));
 }
 
 }  // namespace posttrain::value

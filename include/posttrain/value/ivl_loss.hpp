@@ -78,16 +78,6 @@ struct row_scan {
   POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
 };
 
-/// The first column where f(j) is true, or −1.
-struct first_index {
-  using accumulator = index_t;
-  POSTTRAIN_HOST_DEVICE index_t init() const { return -1; }
-  POSTTRAIN_HOST_DEVICE index_t combine(index_t a, index_t x, index_t) const { return merge(a, x); }
-  POSTTRAIN_HOST_DEVICE index_t merge(index_t a, index_t b) const {
-    return a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
-  }
-  POSTTRAIN_HOST_DEVICE index_t result(index_t a) const { return a; }
-};
 
 /// Codes of team.fail in the IVL kernel.
 enum ivl_fault { bad_value_logit = 1, bad_base_logit = 2, all_minus_infinity = 3 };
@@ -114,7 +104,7 @@ struct ivl_kernel {
       return typename row_scan<T>::accumulator{b + a, a < T(0) ? -a : a, a * T(0) + (b == -inf ? T(0) : b) * T(0)};
     });
     if (pass1.check != T(0)) {
-      const index_t bad = team.reduce(n, first_index{}, [&](index_t v) {
+      const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t v) {
         const T b = base(v), a = T(zv(r, v));
         return a * T(0) + (b == -inf ? T(0) : b) * T(0) != T(0) ? v : index_t(-1);
       });

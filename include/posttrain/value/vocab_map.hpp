@@ -83,6 +83,9 @@ class vocabulary_map {
   /// The value token base token v reads, or −1.
   index_t source(index_t v) const { return source_[std::size_t(v)]; }
   double weight(index_t v) const { return weight_[std::size_t(v)]; }
+  /// source(v) and weight(v) for every base token, as host views (for copies to a backend).
+  tensor_view<const index_t, 1> sources() const { return {source_.data(), base_size()}; }
+  tensor_view<const double, 1> weights() const { return {weight_.data(), base_size()}; }
   index_t mapped() const { return index_t(std::count_if(source_.begin(), source_.end(), [](index_t s) { return s >= 0; })); }
 
   void set(index_t base, index_t value, double weight = 1.0) {
@@ -278,9 +281,27 @@ class alignment_map_builder {
 
 enum class unmapped_fill { zero, negative_infinity };
 
+namespace detail {
+
+/// out(r, v) = weight(v)·z(r, source(v)) where source(v) ≥ 0, else the fill.
+struct apply_map_kernel {
+  double fill;
+  template <class Team, class Z, class S, class W, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const Z& z, const S& source, const W& weight,
+                                        const O& out) const {
+    using T = typename O::value_type;
+    team.for_each(out.extent(1), [&](index_t v) {
+      const index_t s = source(v);
+      out(r, v) = s >= 0 ? static_cast<T>(weight(v) * double(z(r, s))) : static_cast<T>(fill);
+    });
+  }
+};
+
+}  // namespace detail
+
 /// out[b, v] = w_v · z_value[b, source_v] for mapped base tokens v, the fill elsewhere; z_value
-/// [B, V'], out [B, V].
-template <host_backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
+/// [B, V'], out [B, V]. The map (host memory) is copied to the backend on each call.
+template <backend B, tensor_of_rank<2> Z, tensor_of_rank<2> O>
   requires accessible_by<Z, B> && accessible_by<O, B> && mutable_tensor<O>
 void apply_map(const B& be, const vocabulary_map& map, const Z& z_value, const O& out,
                unmapped_fill fill = unmapped_fill::zero) {
@@ -288,17 +309,13 @@ void apply_map(const B& be, const vocabulary_map& map, const Z& z_value, const O
   posttrain::detail::check_extent(who, "z_value", z_value, 1, map.value_size(), "the map's value vocabulary");
   posttrain::detail::check_extent(who, "out", out, 1, map.base_size(), "the map's base vocabulary");
   posttrain::detail::check_extent(who, "out", out, 0, z_value.extent(0), "one row per row of z_value");
-  const auto zv = posttrain::detail::to_const_view(z_value);
-  const auto ov = posttrain::detail::to_view(out);
-  using T = typename O::value_type;
-  const T empty = fill == unmapped_fill::zero ? T(0) : -std::numeric_limits<T>::infinity();
-  posttrain::detail::host::for_rows(be, ov.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t r = r0; r < r1; ++r)
-      for (index_t v = 0; v < ov.extent(1); ++v) {
-        const index_t s = map.source(v);
-        ov(r, v) = s >= 0 ? static_cast<T>(map.weight(v) * double(zv(r, s))) : empty;
-      }
-  });
+  auto source = allocate<index_t>(be, {map.base_size()});
+  auto weight = allocate<double>(be, {map.base_size()});
+  deep_copy(be, map.sources(), source.view());
+  deep_copy(be, map.weights(), weight.view());
+  const double empty = fill == unmapped_fill::zero ? 0.0 : -std::numeric_limits<double>::infinity();
+  ops::for_each_row(be, out.extent(0), detail::apply_map_kernel{empty}, posttrain::detail::to_const_view(z_value),
+                    std::as_const(source).view(), std::as_const(weight).view(), posttrain::detail::to_view(out));
 }
 
 }  // namespace posttrain::value
