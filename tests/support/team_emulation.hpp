@@ -105,6 +105,7 @@ class emulated_team {
 struct team_emulation_backend {
   using memory_space = host_space;
   static constexpr bool is_backend = true;
+  using overrides = ops::op_list<ops::op::for_each_row>;
   static constexpr const char* name = "emulation";
   int lanes = 32;
 

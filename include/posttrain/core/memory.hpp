@@ -6,6 +6,7 @@
 #include "checks.hpp"
 #include "concepts.hpp"
 #include "host_buffer.hpp"
+#include "overrides.hpp"
 
 namespace posttrain {
 
@@ -13,7 +14,9 @@ namespace posttrain {
 /// allocate<T, Rank>() when it has one, a host_buffer for host backends.
 template <class T, backend B, std::size_t Rank>
 auto allocate(const B& be, const index_t (&extents)[Rank]) {
-  if constexpr (requires { be.template allocate<T, Rank>(extents); }) {
+  constexpr bool member = requires { be.template allocate<T, Rank>(extents); };
+  POSTTRAIN_CHECK_OVERRIDE(B, allocate, member);
+  if constexpr (member) {
     return be.template allocate<T, Rank>(extents);
   } else if constexpr (host_backend<B>) {
     (void)be;
@@ -34,7 +37,9 @@ void deep_copy(const B& be, const Src& src, const Dst& dst) {
   detail::check_same_shape("deep_copy", "src", src, "dst", dst);
   auto s = detail::to_const_view(src);
   auto d = detail::to_view(dst);
-  if constexpr (requires { be.deep_copy(s, d); }) {
+  constexpr bool member = requires { be.deep_copy(s, d); };
+  POSTTRAIN_CHECK_OVERRIDE(B, deep_copy, member);
+  if constexpr (member) {
     be.deep_copy(s, d);
   } else if constexpr (Src::space::host_accessible && Dst::space::host_accessible) {
     (void)be;

@@ -1,7 +1,9 @@
 #pragma once
 // The operations, as customization-point objects: posttrain::ops::softmax(be, x, out), ...
 //
-// Dispatch, for every op: (1) the backend's member of the same name, when it has one; (2) a
+// Dispatch, for every op: (1) the backend's member of the same name, which it lists in its
+// `overrides` (core/overrides.hpp: a listed member that does not fit the call, or a fitting
+// member that is not listed, is a compile-time error, so dispatch cannot silently miss); (2) a
 // generic fallback composed of other ops (softmax = row_logsumexp + map) or, for a backend
 // whose memory the host can reach, the generic host loop; (3) otherwise a static_assert that
 // names the missing member. So a host backend needs no member at all, and a device backend
@@ -26,6 +28,7 @@
 #include "detail/host_kernels.hpp"
 #include "functors.hpp"
 #include "memory.hpp"
+#include "overrides.hpp"
 #include "reductions.hpp"
 #include "tensor_view.hpp"
 
@@ -58,7 +61,9 @@ constexpr auto canonical_const(const V& v) {
 
 template <class F, class T, class Space, class... In, class B>
 void dispatch_map(const B& be, const F& f, tensor_view<T, 2, Space> out, const In&... in) {
-  if constexpr (requires { be.map(f, out, in...); }) {
+  constexpr bool member = requires { be.map(f, out, in...); };
+  POSTTRAIN_CHECK_OVERRIDE(B, map, member);
+  if constexpr (member) {
     be.map(f, out, in...);
   } else if constexpr (host_backend<B>) {
     host::for_rows(be, out.extent(0), [&](index_t r0, index_t r1) { host::map(f, out, r0, r1, in...); });
@@ -69,7 +74,9 @@ void dispatch_map(const B& be, const F& f, tensor_view<T, 2, Space> out, const I
 
 template <class R, class F, class O, class Space, class... In, class B>
 void dispatch_reduce(const B& be, const R& red, const F& f, tensor_view<O, 1, Space> out, const In&... in) {
-  if constexpr (requires { be.transform_reduce(red, f, out, in...); }) {
+  constexpr bool member = requires { be.transform_reduce(red, f, out, in...); };
+  POSTTRAIN_CHECK_OVERRIDE(B, transform_reduce, member);
+  if constexpr (member) {
     be.transform_reduce(red, f, out, in...);
   } else if constexpr (host_backend<B>) {
     host::for_rows(be, out.extent(0),
@@ -95,7 +102,9 @@ struct fill_fn {
     requires accessible_by<Out, B> && (Out::rank <= 2)
   void operator()(const B& be, const Out& out, typename Out::value_type value) const {
     auto o = detail::canonical(out);
-    if constexpr (requires { be.fill(o, value); }) be.fill(o, value);
+    constexpr bool member = requires { be.fill(o, value); };
+    POSTTRAIN_CHECK_OVERRIDE(B, fill, member);
+    if constexpr (member) be.fill(o, value);
     else if constexpr (host_backend<B>)
       detail::host::for_rows(be, o.extent(0), [&](index_t r0, index_t r1) { detail::host::fill(o, value, r0, r1); });
     else POSTTRAIN_MISSING_MEMBER("fill", "fill(out, value)");
@@ -111,7 +120,9 @@ struct copy_fn {
     detail::check_same_shape("ops::copy", "src", src, "dst", dst);
     auto s = detail::canonical_const(src);
     auto d = detail::canonical(dst);
-    if constexpr (requires { be.copy(s, d); }) be.copy(s, d);
+    constexpr bool member = requires { be.copy(s, d); };
+    POSTTRAIN_CHECK_OVERRIDE(B, copy, member);
+    if constexpr (member) be.copy(s, d);
     else detail::dispatch_map(be, fn::identity{}, d, s);
   }
 };
@@ -190,7 +201,9 @@ struct gemm_fn {
       else detail::dispatch_map(be, fn::scale<T>{opt.beta}, cv, tensor_view<const T, 2, typename C::space>(cv));
       return;
     }
-    if constexpr (requires { be.gemm(av, bv, cv, opt.alpha, opt.beta); }) {
+    constexpr bool member = requires { be.gemm(av, bv, cv, opt.alpha, opt.beta); };
+    POSTTRAIN_CHECK_OVERRIDE(B, gemm, member);
+    if constexpr (member) {
       be.gemm(av, bv, cv, opt.alpha, opt.beta);
     } else if constexpr (host_backend<B>) {
       detail::host::for_rows(be, cv.extent(0), [&](index_t r0, index_t r1) {
@@ -211,7 +224,9 @@ struct row_logsumexp_fn {
     detail::check_extent("ops::row_logsumexp", "out", out, 0, x.extent(0), "one value per row of x");
     auto xv = detail::to_const_view(x);
     auto ov = detail::to_view(out);
-    if constexpr (requires { be.row_logsumexp(xv, ov); }) be.row_logsumexp(xv, ov);
+    constexpr bool member = requires { be.row_logsumexp(xv, ov); };
+    POSTTRAIN_CHECK_OVERRIDE(B, row_logsumexp, member);
+    if constexpr (member) be.row_logsumexp(xv, ov);
     else detail::dispatch_reduce(be, reduction::logsumexp<typename X::value_type>{}, fn::identity{}, ov, xv);
   }
 };
@@ -227,9 +242,15 @@ struct softmax_fn {
     using T = typename X::value_type;
     auto xv = detail::canonical_const(x);
     auto ov = detail::canonical(out);
-    if constexpr (!Log && requires { be.softmax(xv, ov); }) {
+    constexpr bool member = Log ? requires { be.log_softmax(xv, ov); } : requires { be.softmax(xv, ov); };
+    if constexpr (Log) {
+      POSTTRAIN_CHECK_OVERRIDE(B, log_softmax, member);
+    } else {
+      POSTTRAIN_CHECK_OVERRIDE(B, softmax, member);
+    }
+    if constexpr (!Log && member) {
       be.softmax(xv, ov);
-    } else if constexpr (Log && requires { be.log_softmax(xv, ov); }) {
+    } else if constexpr (Log && member) {
       be.log_softmax(xv, ov);
     } else {
       auto lse = allocate<T>(be, {xv.extent(0)});
@@ -258,7 +279,9 @@ struct topk_fn {
     auto xv = detail::to_const_view(x);
     auto vv = detail::to_view(values);
     auto iv = detail::to_view(indices);
-    if constexpr (requires { be.topk(xv, vv, iv); }) be.topk(xv, vv, iv);
+    constexpr bool member = requires { be.topk(xv, vv, iv); };
+    POSTTRAIN_CHECK_OVERRIDE(B, topk, member);
+    if constexpr (member) be.topk(xv, vv, iv);
     else if constexpr (host_backend<B>)
       detail::host::for_rows(be, xv.extent(0), [&](index_t r0, index_t r1) { detail::host::topk(xv, vv, iv, r0, r1); });
     else POSTTRAIN_MISSING_MEMBER("topk", "topk(x, values, indices)");
@@ -278,7 +301,9 @@ struct argmax_fn {
                                         "; an empty row has no maximum"));
     auto xv = detail::to_const_view(x);
     auto ov = detail::to_view(out);
-    if constexpr (requires { be.argmax(xv, ov); }) be.argmax(xv, ov);
+    constexpr bool member = requires { be.argmax(xv, ov); };
+    POSTTRAIN_CHECK_OVERRIDE(B, argmax, member);
+    if constexpr (member) be.argmax(xv, ov);
     else
       detail::dispatch_reduce(be, reduction::argmax<typename X::value_type, typename Out::value_type>{},
                               fn::identity{}, ov, xv);
@@ -305,7 +330,9 @@ struct gather_fn {
             throw value_error(detail::message("posttrain::ops::gather: index(", i, ",", j, ") = ", v,
                                               " is outside [0, ", xv.extent(1), ") of x ", xv));
     }
-    if constexpr (requires { be.gather(xv, iv, ov); }) be.gather(xv, iv, ov);
+    constexpr bool member = requires { be.gather(xv, iv, ov); };
+    POSTTRAIN_CHECK_OVERRIDE(B, gather, member);
+    if constexpr (member) be.gather(xv, iv, ov);
     else if constexpr (host_backend<B>)
       detail::host::for_rows(be, ov.extent(0), [&](index_t r0, index_t r1) { detail::host::gather(xv, iv, ov, r0, r1); });
     else POSTTRAIN_MISSING_MEMBER("gather", "gather(x, index, out)");
@@ -331,7 +358,9 @@ struct reverse_scan_fn {
         return detail::canonical_const(c);
       }
     }();
-    if constexpr (requires { be.reverse_scan(xv, cv, yv); }) be.reverse_scan(xv, cv, yv);
+    constexpr bool member = requires { be.reverse_scan(xv, cv, yv); };
+    POSTTRAIN_CHECK_OVERRIDE(B, reverse_scan, member);
+    if constexpr (member) be.reverse_scan(xv, cv, yv);
     else if constexpr (host_backend<B>)
       detail::host::for_rows(be, xv.extent(0),
                              [&](index_t r0, index_t r1) { detail::host::reverse_scan(xv, cv, yv, r0, r1); });

@@ -39,6 +39,7 @@
 #include "config.hpp"
 #include "detail/host_kernels.hpp"
 #include "error.hpp"
+#include "overrides.hpp"
 
 namespace posttrain {
 
@@ -226,7 +227,9 @@ struct for_each_row_fn {
     if (rows < 0)
       throw value_error(detail::message("posttrain::ops::for_each_row: rows is ", rows, "; it must be ≥ 0"));
     if (rows == 0) return {};
-    if constexpr (requires { be.for_each_row(rows, kernel, args...); }) {
+    constexpr bool member = requires { be.for_each_row(rows, kernel, args...); };
+    POSTTRAIN_CHECK_OVERRIDE(B, for_each_row, member);
+    if constexpr (member) {
       return be.for_each_row(rows, kernel, args...);
     } else if constexpr (host_backend<B>) {
       // Matrices with adjacent columns (the common case) take an instantiation where that is

@@ -27,6 +27,10 @@ namespace posttrain {
 struct cuda_backend {
   using memory_space = cuda_space;
   static constexpr bool is_backend = true;
+  using overrides =
+      ops::op_list<ops::op::allocate, ops::op::deep_copy, ops::op::fill, ops::op::copy, ops::op::map,
+                   ops::op::transform_reduce, ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::topk,
+                   ops::op::gather, ops::op::reverse_scan, ops::op::for_each_row>;
   static constexpr const char* name = "cuda";
 
   cudaStream_t stream = nullptr;

@@ -16,6 +16,8 @@ namespace posttrain {
 struct eigen_backend {
   using memory_space = host_space;
   static constexpr bool is_backend = true;
+  using overrides = ops::op_list<ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::row_logsumexp,
+                                 ops::op::argmax>;
   static constexpr const char* name = "eigen";
 
   template <class Body>

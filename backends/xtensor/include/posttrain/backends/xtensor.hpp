@@ -23,6 +23,7 @@ namespace posttrain {
 struct xtensor_backend {
   using memory_space = host_space;
   static constexpr bool is_backend = true;
+  using overrides = ops::op_list<ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::row_logsumexp>;
   static constexpr const char* name = "xtensor";
 
   template <class Body>
