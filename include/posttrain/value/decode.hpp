@@ -24,6 +24,11 @@
 //
 // Bad rows are errors naming the row (and the column): a NaN or +inf logit, or a row whose
 // logits are all −inf. Inputs are never modified.
+//
+// Host backends only, for now: the selection keeps a per-thread candidate buffer and sorts the
+// few candidates of top-p. As a row kernel it needs a sort-free selection (threshold search by
+// counts, as FlashInfer's sampling kernels do) and sums in a partition fixed by the data, so that
+// the drawn token stays identical on every backend.
 
 #include <algorithm>
 #include <cmath>

@@ -1,15 +1,16 @@
 #pragma once
 // posttrain::cuda_backend{stream, cublas, workspace}: device memory, cuBLAS GEMM, CUDA kernels
 // for map, fill, the row reductions (logsumexp, argmax, sums, ...), softmax, top-k, gather, the
-// reverse scan and row kernels (ops::for_each_row). Compile with nvcc (-std=c++20). The objects it refers to are owned by a
-// cuda::context (posttrain/backends/cuda/runtime.hpp, usable from g++ translation units too):
+// reverse scan and row kernels (ops::for_each_row). Compile with nvcc (-std=c++20). The objects
+// it refers to are owned by a cuda::context (posttrain/backends/cuda/runtime.hpp, usable from g++
+// translation units too):
 //
 //   posttrain::cuda::context ctx;              // stream + cuBLAS handle + workspace
 //   posttrain::cuda_backend be{ctx};
 //   posttrain::ops::softmax(be, logits, probs);   // views in cuda_space
 //
 // Ops are asynchronous on the backend's stream, except deep_copy to or from the host and ops
-// that must report bad input found on the device (gather), which synchronise.
+// that must report bad input found on the device (gather, for_each_row), which synchronise.
 
 #if !defined(__CUDACC__)
 #error "posttrain/backends/cuda.cuh holds CUDA kernels: compile this translation unit with nvcc (or include posttrain/backends/cuda/runtime.hpp for the host API)"
