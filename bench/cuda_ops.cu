@@ -50,14 +50,14 @@ void fill_random(const cuda_backend& be, tensor_view<float, 2, cuda_space> v, st
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
-  if (cuda::device_count() == 0) {
+  if (posttrain::cuda::device_count() == 0) {
     std::puts("bench_ops_cuda: no CUDA device");
     return 1;
   }
   cudaDeviceProp prop{};
   POSTTRAIN_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s, %d SMs, %.0f MB L2\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize / 1048576.0);
-  cuda::context ctx;
+  posttrain::cuda::context ctx;  // qualified: CUB brings a global namespace cuda (libcu++)
   cuda_backend be{ctx};
   const int repeats = quick ? 5 : 30;
 

@@ -8,8 +8,8 @@
 bool cuda_softmax(const float* x, float* y, long rows, long cols, int repeats, double& median_seconds,
                   std::string& device) {
   using namespace posttrain;
-  if (cuda::device_count() == 0) return false;
-  cuda::context ctx;
+  if (posttrain::cuda::device_count() == 0) return false;
+  posttrain::cuda::context ctx;  // qualified: CUB brings a global namespace cuda (libcu++)
   cuda_backend be{ctx};
   cudaDeviceProp prop{};
   POSTTRAIN_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));

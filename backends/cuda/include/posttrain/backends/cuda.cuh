@@ -11,6 +11,9 @@
 //
 // Ops are asynchronous on the backend's stream, except deep_copy to or from the host and ops
 // that must report bad input found on the device (gather, for_each_row), which synchronise.
+//
+// The row kernels use CUB, which brings CCCL's global namespace `cuda` (libcu++): after
+// `using namespace posttrain;`, write posttrain::cuda::context, not cuda::context (ambiguous).
 
 #if !defined(__CUDACC__)
 #error "posttrain/backends/cuda.cuh holds CUDA kernels: compile this translation unit with nvcc (or include posttrain/backends/cuda/runtime.hpp for the host API)"
