@@ -43,6 +43,9 @@ run_quietly() {
   fi
 }
 
+# ccache keys paths relative to the checkout, so clones in other folders share one cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+
 launcher_flags() {
   command -v ccache >/dev/null && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache"
 }
