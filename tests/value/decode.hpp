@@ -1,5 +1,5 @@
-// Decoding on the host backends (value/decode.hpp is host code until it is a row kernel):
-// transformers' warper tests, a sort-based reference, determinism, and the use docs/value.md shows.
+// Decoding on every backend: transformers' warper tests, a sort-based reference, the same tokens
+// as the sequential backend (bit for bit), determinism, and the use docs/value.md shows.
 #include "common.hpp"
 
 #include <map>
@@ -98,7 +98,7 @@ void decode_tests(const Backend& be) {
   SECTION("survivor sets equal the sort-based reference on random rows with many ties") {
     std::mt19937 gen(7);
     for (int trial = 0; trial < 300; ++trial) {
-      const std::int64_t V = 1 + trial % 97 + (trial % 5 == 0 ? 3000 : 0);
+      const std::int64_t V = 1 + trial % 97 + (trial % 5 == 0 ? 3000 : 0) + (trial % 5 == 2 || trial % 5 == 3 ? 6000 : 0);
       const auto z = trial % 2 ? ref::random_ties(1, V, trial, 6) : ref::random_matrix(1, V, trial);
       va::sampling_options o;
       o.temperature = std::array{0.3, 0.7, 1.0, 2.5}[std::size_t(trial % 4)];
@@ -136,6 +136,53 @@ void decode_tests(const Backend& be) {
     va::processed_log_probs(be, dz.view, proc.view, o);
     const auto p = download(proc.view);
     for (std::int64_t b = 0; b < B; ++b) CHECK(all_lp(0, b) == Approx(p(b, std::int64_t(all(0, b)))).epsilon(1e-5));
+  }
+  SECTION("the same tokens as the sequential backend, for every option, ties and wide rows") {
+    // Rows of tied and of continuous logits, V from 1 to 40 000, in float and double: the drawn
+    // token must be identical (the decisions are integer comparisons) and the log-probability
+    // equal to rounding.
+    const posttrain::sequential_backend host;
+    int trial = 0;
+    for (const std::int64_t V : {1, 2, 7, 300, 5000, 40000}) {
+      const std::int64_t B = 6;
+      const auto z = V % 2 ? ref::random_ties(B, V, int(V), 5) : ref::random_matrix(B, V, int(V), -6, 6);
+      std::vector<std::uint64_t> seeds(B);
+      for (std::int64_t b = 0; b < B; ++b) seeds[std::size_t(b)] = 77 + std::uint64_t(b) * 1000003u;
+      for (const va::sampling_options o :
+           {va::sampling_options{}, va::sampling_options{.temperature = 0.7, .top_k = 50, .top_p = 0.9},
+            va::sampling_options{.temperature = 1.3, .top_p = 0.95}, va::sampling_options{.top_k = 3, .min_tokens_to_keep = 2},
+            va::sampling_options{.temperature = 0.5, .min_p = 0.1}, va::sampling_options{.top_p = 0.0},
+            va::sampling_options{.top_k = 7, .top_p = 0.6, .min_p = 0.02, .min_tokens_to_keep = 3}}) {
+        INFO("V " << V << " trial " << trial++);
+        auto dz = upload<float>(z);
+        auto tokens = output<std::int64_t>(1, B);
+        auto lps = output<float>(1, B);
+        va::decode_step(be, dz.view, seeds, 5, tokens.view.row(0), lps.view.row(0), o);
+        std::vector<float> zf(z.data.begin(), z.data.end());
+        std::vector<std::int64_t> want(static_cast<std::size_t>(B), -1);
+        std::vector<float> want_lp(static_cast<std::size_t>(B));
+        va::decode_step(host, posttrain::tensor_view<const float, 2>(zf.data(), B, V), seeds, 5,
+                        posttrain::tensor_view<std::int64_t, 1>(want.data(), B),
+                        posttrain::tensor_view<float, 1>(want_lp.data(), B), o);
+        const auto got = download(tokens.view), got_lp = download(lps.view);
+        for (std::int64_t b = 0; b < B; ++b) {
+          CHECK(got(0, b) == want[std::size_t(b)]);
+          CHECK(got_lp(0, b) == Approx(want_lp[std::size_t(b)]).epsilon(1e-6).margin(1e-6));
+        }
+        auto dd = upload<double>(z);
+        auto lpd = output<double>(1, B);
+        va::decode_step(be, dd.view, seeds, 9, tokens.view.row(0), lpd.view.row(0), o);
+        std::vector<double> wantd_lp(static_cast<std::size_t>(B));
+        va::decode_step(host, posttrain::tensor_view<const double, 2>(z.data.data(), B, V), seeds, 9,
+                        posttrain::tensor_view<std::int64_t, 1>(want.data(), B),
+                        posttrain::tensor_view<double, 1>(wantd_lp.data(), B), o);
+        const auto gotd = download(tokens.view), gotd_lp = download(lpd.view);
+        for (std::int64_t b = 0; b < B; ++b) {
+          CHECK(gotd(0, b) == want[std::size_t(b)]);
+          CHECK(gotd_lp(0, b) == Approx(wantd_lp[std::size_t(b)]).epsilon(1e-12).margin(1e-12));
+        }
+      }
+    }
   }
   SECTION("sampling frequencies follow the processed distribution") {
     const auto z = rows_of({{0.0, 1.0, 2.0, -inf, 0.5}});
@@ -211,8 +258,8 @@ void docs_example(const Backend& be) {
   const std::uint64_t step = 0;
   auto zb_train = upload<float>(ref::random_matrix(T, V, 53)), zv_train = upload<float>(ref::random_matrix(T, V, 54));
   auto grad = output<float>(T, V);
-  const std::vector<std::int64_t> label_data = {4, 17, -100, 39, 0};
-  const posttrain::tensor_view<const std::int64_t, 1> labels(label_data.data(), T);
+  auto label_rows = upload<std::int64_t>(rows_of({{4, 17, -100, 39, 0}}));  // in the backend's memory
+  const auto labels = label_rows.view.row(0);
   // example-begin value_use
   // Decoding: the base's logits plus the value network's, then one sampling step per row.
   va::residual(be, z_base.view, z_value.view, combined.view, /*alpha=*/1.0);

@@ -55,11 +55,16 @@ class counter_rng {
     return static_cast<float>(bits(n).v[0] >> 8) * 0x1.0p-24f;
   }
 
-  /// A double uniform in [0, 1) with 53 random bits, from the first two words of draw n.
-  POSTTRAIN_HOST_DEVICE constexpr double uniform_double(std::uint64_t n) const noexcept {
+  /// 53 random bits, from the first two words of draw n: the integer u of uniform_double's u · 2^-53.
+  POSTTRAIN_HOST_DEVICE constexpr std::uint64_t uniform_bits53(std::uint64_t n) const noexcept {
     const auto b = bits(n);
     const std::uint64_t x = (static_cast<std::uint64_t>(b.v[0]) << 21) ^ (b.v[1] >> 11);
-    return static_cast<double>(x & ((1ull << 53) - 1)) * 0x1.0p-53;
+    return x & ((1ull << 53) - 1);
+  }
+
+  /// A double uniform in [0, 1) with 53 random bits, from the first two words of draw n.
+  POSTTRAIN_HOST_DEVICE constexpr double uniform_double(std::uint64_t n) const noexcept {
+    return static_cast<double>(uniform_bits53(n)) * 0x1.0p-53;
   }
 
  private:

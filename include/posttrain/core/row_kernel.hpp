@@ -14,6 +14,11 @@
 //                                      red.result of the whole range. f may also write position j.
 //   team.scan(n, op, f, g)             g(j, f(0) ⊕ … ⊕ f(j))        op a scan_op (below)
 //   team.reverse_scan(n, op, f, g)     g(j, f(j) ⊕ … ⊕ f(n − 1));    both return the total
+//   team.histogram<Bins>(n, bin, w)    bin(j) in [0, Bins) or < 0 for none, w(j) a fixed96 weight
+//                                      (called only where bin(j) ≥ 0); returns Bins bin_totals
+//                                      {count, exact sum of the weights}, the same on every backend
+//                                      (integer sums), readable by every lane until the team's next
+//                                      histogram call
 //   team.single(f)                     f() once for the team
 //   team.fail(column, code)            records bad input at (row, column) with a code in [0, 16);
 //                                      for_each_row returns the first such position (by row,
@@ -40,6 +45,7 @@
 #include "detail/host_kernels.hpp"
 #include "error.hpp"
 #include "overrides.hpp"
+#include "reproducible.hpp"
 
 namespace posttrain {
 
@@ -70,6 +76,15 @@ struct affine {
 
 }  // namespace scan_op
 
+/// A bin of team.histogram: how many elements fell in it and the exact sum of their weights.
+struct bin_total {
+  std::uint64_t count = 0;
+  detail::fixed96 weight{};
+  POSTTRAIN_HOST_DEVICE friend constexpr bin_total operator+(bin_total a, bin_total b) {
+    return {a.count + b.count, a.weight + b.weight};
+  }
+};
+
 /// The first position a row kernel flagged with team.fail, or none (row < 0).
 struct row_error {
   index_t row = -1;
@@ -83,6 +98,54 @@ struct row_error {
 };
 
 namespace detail {
+
+/// team.histogram for a team that is one thread: totals in a per-thread array (sums of integers,
+/// so the order does not matter). Per block of columns: the bins, in a loop without branches that
+/// the compiler vectorises; the block skipped when none is in a bin; otherwise the members'
+/// positions gathered without branches, then added, the counts spread over 4 arrays so that
+/// successive increments of one bin do not wait on each other.
+template <int Bins, class BinOf, class WeightOf>
+const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) {
+  thread_local bin_total bins[Bins];
+  constexpr int ways = 4;
+  std::uint64_t counts[ways][Bins] = {};
+  for (auto& b : bins) b = {};
+  constexpr index_t block = 256;
+  int bin[block], member[block];
+  for (index_t j0 = 0; j0 < n; j0 += block) {
+    const int m = static_cast<int>(n - j0 < block ? n - j0 : block);
+    int any = 0;
+    for (int i = 0; i < m; ++i) {
+      bin[i] = bin_of(j0 + i);
+      any |= bin[i] >= 0;
+    }
+    if (!any) continue;
+    int members = 0;
+    for (int i = 0; i < m; ++i) {
+      member[members] = i;
+      members += bin[i] >= 0;
+    }
+    if (2 * members >= m) {
+      // Most of the block: the weights of all of it in a loop the compiler can vectorise.
+      detail::fixed96 weight[block];
+      for (int i = 0; i < m; ++i) weight[i] = weight_of(j0 + i);
+      for (int k = 0; k < members; ++k) {
+        const int i = member[k], b = bin[i];
+        ++counts[k % ways][b];
+        bins[b].weight = bins[b].weight + weight[i];
+      }
+    } else {
+      for (int k = 0; k < members; ++k) {
+        const int i = member[k], b = bin[i];
+        ++counts[k % ways][b];
+        bins[b].weight = bins[b].weight + weight_of(j0 + i);
+      }
+    }
+  }
+  for (int b = 0; b < Bins; ++b)
+    for (int w = 0; w < ways; ++w) bins[b].count += counts[w][b];
+  return bins;
+}
 
 /// The team of a host backend: one thread, W partial accumulators (see the top of this file).
 class host_team {
@@ -117,6 +180,11 @@ class host_team {
   template <class Op, class F, class G>
   auto reverse_scan(index_t n, const Op& op, const F& f, const G& g) const {
     return sequential_scan<true>(n, op, f, g);
+  }
+
+  template <int Bins, class BinOf, class WeightOf>
+  const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) const {
+    return sequential_histogram<Bins>(n, bin_of, weight_of);
   }
 
   template <class F>

@@ -15,31 +15,33 @@
 //   pick         greedy: the first index of the maximum; else one uniform draw of the Philox
 //                stream (seed of the row, step), inverse CDF over the survivors in index order
 //
-// No full sort of V: top-k is one selection pass (a candidate buffer with a rising threshold),
-// top-p sorts only the top candidates, widening until they hold mass p. Probabilities are
-// computed in double with the row's maximum subtracted, so any T > 0 is finite.
+// One row kernel per row (ops::for_each_row, any backend), with no sort. Every filter keeps a
+// prefix of the rank order, so the survivors are "every key above w, and the first c (by index)
+// of the keys equal to w", where a key is the logit's bits mapped to an unsigned integer in the
+// same order. w is found by radix selection from the top: team.histogram over 8-bit digits of
+// the key, 4 passes for float logits (8 for double), each pass counting (top-k, the rank of
+// min_tokens_to_keep) or adding probability mass (top-p) of the keys still in range.
 //
-// Determinism: a row's token depends only on its own logits and its (seed, step): not on the
-// batch size, the other rows, the thread count or the backend.
+// Determinism: the sampled token is the same on every backend, thread count and batch layout
+// for the same (seed, step). Masses are e^{(z − z_max)/T} from exp_reproducible (the same bits on
+// a CPU and a GPU), added exactly in 96-bit fixed point (core/reproducible.hpp), so that every
+// decision (the top-p cut, the inverse CDF) compares integers that no reduction order changes.
+// A token whose probability is below 2^-96 (≈ 1e-29) of the top token's counts as mass 0: it is
+// never drawn. The log-probabilities returned are computed in double and agree across backends
+// to rounding.
 //
 // Bad rows are errors naming the row (and the column): a NaN or +inf logit, or a row whose
 // logits are all −inf. Inputs are never modified.
-//
-// Host backends only, for now: the selection keeps a per-thread candidate buffer and sorts the
-// few candidates of top-p. As a row kernel it needs a sort-free selection (threshold search by
-// counts, as FlashInfer's sampling kernels do) and sums in a partition fixed by the data, so that
-// the drawn token stays identical on every backend.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <span>
 #include <string_view>
-#include <utility>
-#include <vector>
+#include <type_traits>
 
 #include "../core.hpp"
+#include "../core/reproducible.hpp"
 
 namespace posttrain::value {
 
@@ -74,156 +76,426 @@ inline void check_options(std::string_view who, const sampling_options& o) {
     throw value_error(message("posttrain::", who, ": min_tokens_to_keep is ", o.min_tokens_to_keep, "; it must be ≥ 1"));
 }
 
-/// A surviving token: its index and its temperature-scaled score s = (z − z_max) / T.
-struct candidate {
-  double score;
-  index_t index;
+using posttrain::detail::fixed96;
+
+/// The sampling options as the kernel takes them: plain numbers worked out once on the host.
+struct sampling_plan {
+  bool greedy = false;
+  double inv_temperature = 1;
+  index_t top_k = 0;                   // min(max(k, min_keep), V); 0 when off or ≥ V
+  bool top_p = false;                  // top_p < 1
+  std::uint64_t top_p_fraction = 0;    // ⌊(top_p − 1e-12) · 2^53⌋, 0 when ≤ 0
+  bool min_p = false;                  // min_p > 0
+  double min_p_cut = 0;                // log(min_p) − 1e-12: a survivor's score is ≥ this
+  index_t min_keep = 1;
 };
 
-/// The (value descending, index ascending) order of ranks.
-inline bool ranks_above(const candidate& a, const candidate& b) {
-  return a.score > b.score || (a.score == b.score && a.index < b.index);
-}
-
-/// Per-thread buffers, reused across rows.
-struct row_scratch {
-  std::vector<float> buffer;
-  std::vector<double> dbuffer;
-  std::vector<candidate> survivors;
-};
-
-/// The k-th largest value of z (k ≥ 1, k ≤ n), by one pass with a candidate buffer: values below
-/// the running threshold cannot be among the top k, so for most rows almost nothing is kept.
-template <class Get, class T>
-T kth_largest(index_t n, index_t k, const Get& z, std::vector<T>& buffer) {
-  const std::size_t cap = std::size_t(std::max<index_t>(4 * k, 1024));
-  buffer.clear();
-  buffer.reserve(cap);
-  T threshold = -std::numeric_limits<T>::infinity();
-  const auto shrink = [&] {
-    std::nth_element(buffer.begin(), buffer.begin() + (k - 1), buffer.end(), std::greater<>{});
-    threshold = buffer[std::size_t(k - 1)];
-    buffer.resize(std::size_t(k));
-  };
-  for (index_t v = 0; v < n; ++v) {
-    const T x = z(v);
-    if (x >= threshold) {
-      buffer.push_back(x);
-      if (buffer.size() == cap) shrink();
-    }
-  }
-  shrink();
-  return threshold;
-}
-
-/// Validates row r (NaN, +inf, all −inf) and returns its maximum.
-template <class Row>
-double checked_max(std::string_view who, const Row& z, index_t r, index_t n) {
-  double top = -std::numeric_limits<double>::infinity();
-  bool bad = false;
-  for (index_t v = 0; v < n; ++v) {
-    const double x = double(z(v));
-    bad = bad || !(x < std::numeric_limits<double>::infinity());  // NaN or +inf
-    top = x > top ? x : top;
-  }
-  if (bad)
-    for (index_t v = 0; v < n; ++v) {
-      const double x = double(z(v));
-      if (!(x < std::numeric_limits<double>::infinity()))
-        throw value_error(message("posttrain::", who, ": row ", r, " column ", v, " is ", x,
-                                  "; logits must be finite or −inf"));
-    }
-  if (n == 0 || top == -std::numeric_limits<double>::infinity())
-    throw value_error(message("posttrain::", who, ": row ", r, " has no token with a finite logit",
-                              n == 0 ? " (V = 0)" : " (all −inf)"));
-  return top;
-}
-
-/// The processed distribution of one row: survivors (in rank order) with their probabilities
-/// p = exp(s − log Z) over the survivors; returns log Z. Greedy is handled by the caller.
-template <class Row>
-double process_row(std::string_view who, const Row& z, index_t r, index_t n, const sampling_options& o,
-                   row_scratch& s) {
-  using T = std::remove_cvref_t<decltype(z(0))>;
-  const double top = checked_max(who, z, r, n);
-  const double inv_t = 1.0 / o.temperature;
-  auto& cand = s.survivors;
-  cand.clear();
-  // top-k: the survivors and their scores; order of z is the order of z / T.
+inline sampling_plan plan_of(const sampling_options& o, index_t n) {
+  sampling_plan p;
+  p.greedy = o.greedy;
+  p.inv_temperature = 1.0 / o.temperature;
   const index_t k = o.top_k > 0 ? std::min(std::max(o.top_k, o.min_tokens_to_keep), n) : 0;
-  if (k > 0 && k < n) {
-    T threshold;
-    if constexpr (std::is_same_v<T, float>) threshold = kth_largest(n, k, z, s.buffer);
-    else threshold = T(kth_largest(n, k, [&](index_t v) { return double(z(v)); }, s.dbuffer));
-    for (index_t v = 0; v < n; ++v)
-      if (z(v) >= threshold) cand.push_back({(double(z(v)) - top) * inv_t, v});
-  } else {
-    cand.reserve(std::size_t(n));
-    for (index_t v = 0; v < n; ++v) cand.push_back({(double(z(v)) - top) * inv_t, v});
-  }
-  // The normaliser over the survivors (−inf scores contribute 0).
-  double mass = 0;
-  for (const auto& c : cand) mass += std::exp(c.score);
-  double log_z = std::log(mass);
-  constexpr double boundary = 1e-12;
-  // top-p: rank the candidates that can hold mass p, widening the sorted prefix until it does.
-  if (o.top_p < 1) {
-    std::size_t m = std::min<std::size_t>(cand.size(), 64);
-    for (;;) {
-      if (m < cand.size())
-        std::nth_element(cand.begin(), cand.begin() + std::ptrdiff_t(m), cand.end(), ranks_above);
-      std::sort(cand.begin(), cand.begin() + std::ptrdiff_t(m), ranks_above);
-      double above = 0;
-      std::size_t keep = 0;
-      while (keep < m && (above < o.top_p - boundary || keep < std::size_t(o.min_tokens_to_keep))) {
-        above += std::exp(cand[keep].score - log_z);
-        ++keep;
-      }
-      if (keep < m || m == cand.size()) {
-        cand.resize(keep);
-        break;
-      }
-      m = std::min(cand.size(), m * 8);
-    }
-    mass = 0;
-    for (const auto& c : cand) mass += std::exp(c.score);
-    log_z = std::log(mass);
-  }
-  // min-p: against the top survivor's probability.
-  if (o.min_p > 0) {
-    const auto best = std::min_element(cand.begin(), cand.end(), ranks_above);
-    const double cut = std::log(o.min_p) + best->score;  // p ≥ min_p · p_max in log space
-    std::sort(cand.begin(), cand.end(), ranks_above);
-    std::size_t keep = 0;
-    while (keep < cand.size() && (cand[keep].score >= cut - boundary || keep < std::size_t(o.min_tokens_to_keep)))
-      ++keep;
-    cand.resize(keep);
-    mass = 0;
-    for (const auto& c : cand) mass += std::exp(c.score);
-    log_z = std::log(mass);
-  }
-  return log_z;
+  p.top_k = k < n ? k : 0;
+  p.top_p = o.top_p < 1;
+  const double fraction = o.top_p - 1e-12;
+  p.top_p_fraction = fraction > 0 ? static_cast<std::uint64_t>(fraction * 0x1p53) : 0;
+  p.min_p = o.min_p > 0;
+  p.min_p_cut = p.min_p ? std::log(o.min_p) - 1e-12 : 0;
+  p.min_keep = o.min_tokens_to_keep;
+  return p;
 }
 
-/// The first index of the row's maximum and its log-softmax.
-template <class Row>
-std::pair<index_t, double> greedy_row(std::string_view who, const Row& z, index_t r, index_t n) {
-  const double top = checked_max(who, z, r, n);
-  index_t best = -1;
-  double mass = 0;
-  for (index_t v = 0; v < n; ++v) {
-    const double x = double(z(v));
-    if (best < 0 && x == top) best = v;
-    mass += std::exp(x - top);
+/// Keys: the logit's bits as an unsigned integer in the logit's order (−0 and +0 are one key).
+/// Logits of 4 bytes or fewer are read as float, wider ones as double.
+template <class T>
+using key_value_t = std::conditional_t<(sizeof(T) <= 4), float, double>;
+template <class T>
+using key_t = std::conditional_t<(sizeof(T) <= 4), std::uint32_t, std::uint64_t>;
+
+template <class F>
+POSTTRAIN_HOST_DEVICE auto ordered_key(F x) {
+  // x + 0 turns −0 into +0; negative numbers flip all bits, the others only the sign bit.
+  const auto bits = posttrain::detail::bits_of(x + F(0));
+  using K = decltype(bits);
+  using S = std::make_signed_t<K>;
+  constexpr K sign = K(1) << (8 * sizeof(K) - 1);
+  const K negative = K(S(bits) >> (8 * sizeof(K) - 1));  // all ones for a negative x
+  return K(bits ^ (negative | sign));
+}
+template <class K>
+POSTTRAIN_HOST_DEVICE auto key_value(K key) {
+  constexpr K sign = K(1) << (8 * sizeof(K) - 1);
+  return posttrain::detail::from_bits((key & sign) ? K(key & ~sign) : K(~key));
+}
+
+/// A token's score s = (z − z_max) / T and its probability mass e^s (unnormalised, exact bits).
+POSTTRAIN_HOST_DEVICE inline double score(double z, double top, double inv_t) { return (z - top) * inv_t; }
+POSTTRAIN_HOST_DEVICE inline fixed96 mass(double s) {
+  return posttrain::detail::to_fixed96(posttrain::detail::exp_reproducible(s));
+}
+
+enum : int { bad_logit = 1, no_finite_logit = 2 };
+
+/// A row's largest logit, after checking the row: a NaN or +inf is recorded at its first column,
+/// a row with no finite logit at column 0 (ok is then false).
+template <class F>
+struct row_top {
+  bool ok;
+  F top;
+};
+
+template <class F, class Team, class Row>
+POSTTRAIN_HOST_DEVICE row_top<F> checked_top(const Team& team, index_t n, const Row& z) {
+  constexpr F inf = posttrain::detail::infinity<F>();
+  const F top = team.reduce(n, reduction::max<F>{}, [&](index_t j) { return z(j); });  // NaN wins
+  if (!(top < inf)) {
+    const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t j) { return z(j) < inf ? index_t(-1) : j; });
+    team.fail(bad, bad_logit);
+    return {false, top};
   }
-  return {best, -std::log(mass)};
+  if (!(top > -inf)) {
+    team.fail(0, no_finite_logit);
+    return {false, top};
+  }
+  return {true, top};
+}
+
+/// Where a radix selection stopped: the key w, the totals of the keys above it and at it, and
+/// the total of the whole range it started from.
+template <class K>
+struct selection {
+  K key;
+  bin_total above, at, whole;
+};
+
+/// Among the elements whose key is in [low, high], the key w at which the running total from the
+/// top reaches its target: reached(total of keys > w) is false, reached(total of keys ≥ w) is
+/// true. Totals count the elements and, when with_mass, add their masses. reached(cumulative,
+/// whole) gets the total of the whole range too (top-p's target is a fraction of it); the
+/// target must be reachable within the range. Passes of 8-bit digits of key − low.
+template <bool with_mass, class Team, class Key, class Mass, class K, class Reached>
+POSTTRAIN_HOST_DEVICE selection<K> select_from_top(const Team& team, index_t n, const Key& key, const Mass& mass_at, K low,
+                                                   K high, const Reached& reached) {
+  int shift = 0;
+  for (K d = K(high - low) >> 8; d != 0; d >>= 1) ++shift;
+  bin_total above{}, whole{};
+  for (bool first = true;; first = false) {
+    const K range = K(high - low);
+    const bin_total* bins = team.template histogram<256>(
+        n,
+        [&key, low, range, shift](index_t j) {
+          const K offset = K(key(j) - low);  // wraps for keys below low
+          const int bin = static_cast<int>(offset >> shift);
+          return offset <= range ? bin : -1;
+        },
+        [&](index_t j) { return with_mass ? mass_at(j) : fixed96{}; });
+    const int last = static_cast<int>((high - low) >> shift);
+    if (first) {
+      whole = above;
+      for (int b = 0; b <= last; ++b) whole = whole + bins[b];
+    }
+    int b = last;
+    for (; b > 0; --b) {
+      const bin_total next = above + bins[b];
+      if (reached(next, whole)) break;
+      above = next;
+    }
+    low = K(low + (K(b) << shift));
+    if (shift == 0) return {low, above, bins[b], whole};
+    const K width = K((K(1) << shift) - 1);
+    high = K(high - low) > width ? K(low + width) : high;
+    shift = shift > 8 ? shift - 8 : 0;
+  }
+}
+
+/// The survivors of a row: every token whose key is above `key`, and the first `ties` (by
+/// index) of those whose key equals it; `mass` is the exact sum of their masses.
+template <class K>
+struct survivor_set {
+  bool ok = false;  // false: the row is bad, and the team has recorded why
+  double top = 0;   // the row's largest logit
+  K key{};
+  std::uint64_t ties = 0;
+  fixed96 mass{};
+  fixed96 mass_at_key{};  // the mass of one token whose key is `key`
+};
+
+/// The filters of one row, as collective calls (see the top of this file).
+template <class F, class Team, class Row>
+POSTTRAIN_HOST_DEVICE survivor_set<key_t<F>> select_survivors(const Team& team, index_t n, const Row& z,
+                                                               const sampling_plan& o) {
+  using K = key_t<F>;
+  survivor_set<K> s;
+  const row_top<F> checked = checked_top<F>(team, n, z);
+  if (!checked.ok) return s;
+  // Keys from −inf's to the top's (a pass for the smallest logit would not save a radix pass).
+  const struct {
+    K low, high;
+  } ext{ordered_key(-posttrain::detail::infinity<F>()), ordered_key(checked.top)};
+  s.ok = true;
+  s.top = double(checked.top);
+  const double top = s.top, inv_t = o.inv_temperature;
+  const auto key = [&](index_t j) { return ordered_key(z(j)); };
+  const auto mass_at = [&](index_t j) { return mass(score(double(z(j)), top, inv_t)); };
+  const auto mass_of_key = [&](K k) { return mass(score(double(key_value(k)), top, inv_t)); };
+  const auto count_reaches = [](std::uint64_t q) {
+    return [q](bin_total c, bin_total) { return c.count >= q; };
+  };
+
+  // The population: keys ≥ low, all their ties; q tokens.
+  K low = ext.low;
+  std::uint64_t q = std::uint64_t(n);
+  if (o.top_k > 0) {
+    // The k-th largest of every 16th column is a lower bound of the row's k-th largest: the
+    // selection over the row then skips most of it from its first pass.
+    constexpr index_t stride = 16;
+    K bound = ext.low;
+    if (o.top_k * stride * 4 <= n) {
+      const auto sample_key = [&](index_t j) { return key(j * stride); };
+      bound = select_from_top<false>(team, n / stride, sample_key, mass_at, ext.low, ext.high,
+                                     count_reaches(std::uint64_t(o.top_k)))
+                  .key;
+    }
+    const auto sel = select_from_top<false>(team, n, key, mass_at, bound, ext.high, count_reaches(std::uint64_t(o.top_k)));
+    low = sel.key;
+    q = sel.above.count + sel.at.count;
+  }
+  // The cut, when known: `key` and `ties` of the survivors for q, and their mass.
+  bool cut_known = true, mass_known = false;
+  s.key = low;
+  s.ties = ~std::uint64_t(0);
+
+  if (o.top_p) {
+    std::uint64_t kept = 0;
+    if (o.top_p_fraction > 0) {
+      const std::uint64_t fraction = o.top_p_fraction;
+      const auto sel = select_from_top<true>(team, n, key, mass_at, low, ext.high, [fraction](bin_total c, bin_total whole) {
+        return posttrain::detail::scaled_by_fraction(whole.weight, fraction) <= c.weight;
+      });
+      const fixed96 target = posttrain::detail::scaled_by_fraction(sel.whole.weight, fraction);
+      // Ties at the cut: the j-th (from 0) is kept while the mass ranked above it is below the
+      // target; j = 0 always is (the selection stopped there).
+      const fixed96 one = mass_of_key(sel.key);
+      std::uint64_t lo = 1, hi = sel.at.count;
+      while (lo < hi) {
+        const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+        if (sel.above.weight + one * (mid - 1) < target) lo = mid;
+        else hi = mid - 1;
+      }
+      kept = sel.above.count + lo;
+      s.key = sel.key;
+      s.ties = lo;
+      s.mass_at_key = one;
+      s.mass = sel.above.weight + one * lo;
+      mass_known = true;
+    }
+    const std::uint64_t at_least = kept > std::uint64_t(o.min_keep) ? kept : std::uint64_t(o.min_keep);
+    const std::uint64_t q2 = at_least < q ? at_least : q;
+    if (q2 != kept) cut_known = mass_known = false;
+    q = q2;
+  }
+  if (o.min_p) {
+    const double cut = o.min_p_cut;
+    const auto passing = std::uint64_t(team.reduce(n, reduction::sum<index_t>{}, [&](index_t j) {
+      return index_t(score(double(z(j)), top, inv_t) >= cut);
+    }));
+    const std::uint64_t at_least = passing > std::uint64_t(o.min_keep) ? passing : std::uint64_t(o.min_keep);
+    if (at_least < q) {
+      q = at_least;
+      cut_known = mass_known = false;
+    }
+  }
+  if (!cut_known) {
+    const auto sel = select_from_top<false>(team, n, key, mass_at, low, ext.high, count_reaches(q));
+    s.key = sel.key;
+    s.ties = q - sel.above.count;
+  }
+  if (!mass_known) {
+    s.mass_at_key = mass_of_key(s.key);
+    const K w = s.key;
+    const bin_total* bins = team.template histogram<2>(
+        n,
+        [&](index_t j) {
+          const K k = key(j);
+          return k > w ? 1 : (k == w ? 0 : -1);
+        },
+        [&](index_t j) { return key(j) > w ? mass_at(j) : fixed96{}; });
+    const std::uint64_t ties = bins[0].count < s.ties ? bins[0].count : s.ties;
+    s.mass = bins[1].weight + s.mass_at_key * ties;
+  }
+  return s;
+}
+
+/// The running totals of the inverse-CDF scan: ties seen at the cut key, mass of the keys above.
+struct tie_mass {
+  std::uint64_t ties = 0;
+  fixed96 mass{};
+};
+struct tie_mass_plus {
+  using value_type = tie_mass;
+  POSTTRAIN_HOST_DEVICE tie_mass identity() const { return {}; }
+  POSTTRAIN_HOST_DEVICE tie_mass combine(tie_mass a, tie_mass b) const { return {a.ties + b.ties, a.mass + b.mass}; }
+};
+
+/// One pass over the columns [first, first + count) in index order, `base` being the running
+/// totals before first: visit(j, kept, mass before j, mass through j) for every token (kept false
+/// for the others, masses then meaningless).
+template <class F, class Team, class Row, class Visit>
+POSTTRAIN_HOST_DEVICE void scan_survivors(const Team& team, index_t first, index_t count, const Row& z,
+                                          const survivor_set<key_t<F>>& s, double inv_t, tie_mass base,
+                                          const Visit& visit) {
+  using K = key_t<F>;
+  const K w = s.key;
+  const double top = s.top;
+  team.scan(
+      count, tie_mass_plus{},
+      [&](index_t i) {
+        const index_t j = first + i;
+        const K k = ordered_key(z(j));
+        return k > w ? tie_mass{0, mass(score(double(z(j)), top, inv_t))} : tie_mass{k == w ? 1u : 0u, fixed96{}};
+      },
+      [&](index_t i, tie_mass through) {
+        const index_t j = first + i;
+        through = tie_mass_plus{}.combine(base, through);
+        const K k = ordered_key(z(j));
+        const bool kept = k > w || (k == w && through.ties <= s.ties);
+        if (!kept) return visit(j, false, fixed96{}, fixed96{});
+        const std::uint64_t ties = through.ties < s.ties ? through.ties : s.ties;
+        const fixed96 after = through.mass + s.mass_at_key * ties;
+        const fixed96 own = k > w ? mass(score(double(z(j)), top, inv_t)) : s.mass_at_key;
+        visit(j, true, after - own, after);
+      });
+}
+
+/// The survivor whose interval [mass before it, mass through it) in index order holds target
+/// (< the survivors' mass): a histogram of the survivors over blocks of columns finds the block,
+/// a scan of that block the token. visit(j, mass before j, mass through j) is called for it.
+template <class F, class Team, class Row, class Visit>
+POSTTRAIN_HOST_DEVICE void find_drawn(const Team& team, index_t n, const Row& z, const survivor_set<key_t<F>>& s,
+                                      double inv_t, fixed96 target, const Visit& visit) {
+  using K = key_t<F>;
+  constexpr int blocks = 128;
+  int shift = 0;
+  while ((index_t(blocks) << shift) < n) ++shift;
+  const K w = s.key;
+  const double top = s.top;
+  // Bin 2b: the keys above w in block b (with their masses); bin 2b + 1: the ties at w.
+  const bin_total* bins = team.template histogram<2 * blocks>(
+      n,
+      [&z, w, shift](index_t j) {
+        const K k = ordered_key(z(j));
+        const int b = 2 * static_cast<int>(j >> shift);
+        return (b + int(k == w)) | -int(k < w);  // without branches, so that it vectorises
+      },
+      [&](index_t j) { return ordered_key(z(j)) > w ? mass(score(double(z(j)), top, inv_t)) : fixed96{}; });
+  tie_mass before{};
+  const int used = static_cast<int>((n - 1) >> shift) + 1;
+  int b = 0;
+  for (; b < used - 1; ++b) {
+    const tie_mass next{before.ties + bins[2 * b + 1].count, before.mass + bins[2 * b].weight};
+    const std::uint64_t ties = next.ties < s.ties ? next.ties : s.ties;
+    if (target < next.mass + s.mass_at_key * ties) break;
+    before = next;
+  }
+  const index_t first = index_t(b) << shift;
+  const index_t count = (n - first) < (index_t(1) << shift) ? n - first : index_t(1) << shift;
+  scan_survivors<F>(team, first, count, z, s, inv_t, before, [&](index_t j, bool kept, fixed96 lo, fixed96 hi) {
+    if (kept && lo <= target && target < hi) visit(j, lo, hi);
+  });
+}
+
+/// The first index of the row's maximum and its log-softmax (any order of summation).
+template <class F, class Team, class Row>
+POSTTRAIN_HOST_DEVICE bool greedy_pick(const Team& team, index_t n, const Row& z, index_t& best, double& log_prob) {
+  const F top = team.reduce(n, reduction::max<F>{}, [&](index_t j) { return z(j); });
+  if (!(top < posttrain::detail::infinity<F>() && top > -posttrain::detail::infinity<F>())) {
+    checked_top<F>(team, n, z);  // records why
+    return false;
+  }
+  best = team.reduce(n, reduction::first_index{}, [&](index_t j) { return z(j) == top ? j : index_t(-1); });
+  const double total = team.reduce(n, reduction::sum<double>{}, [&](index_t j) { return ::exp(double(z(j)) - double(top)); });
+  log_prob = -::log(total);
+  return true;
+}
+
+template <class T>
+struct decode_kernel {
+  sampling_plan plan;
+  std::uint64_t step;
+  template <class Team, class L, class S, class K, class P>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const L& logits, const S& seeds, const K& tokens,
+                                        const P& log_probs) const {
+    using F = key_value_t<T>;
+    using TK = typename K::value_type;
+    using TP = typename P::value_type;
+    const index_t n = logits.extent(1);
+    const auto z = [&](index_t j) { return F(logits(r, j)); };
+    if (plan.greedy) {
+      index_t best = -1;
+      double lp = 0;
+      if (!greedy_pick<F>(team, n, z, best, lp)) return;
+      team.single([&] {
+        tokens(r) = static_cast<TK>(best);
+        log_probs(r) = static_cast<TP>(lp);
+      });
+      return;
+    }
+    const auto s = select_survivors<F>(team, n, z, plan);
+    if (!s.ok) return;
+    const double log_z = ::log(posttrain::detail::to_double(s.mass));
+    const fixed96 target = posttrain::detail::scaled_by_fraction(s.mass, counter_rng(seeds(r), step).uniform_bits53(0));
+    const double top = s.top, inv_t = plan.inv_temperature;
+    find_drawn<F>(team, n, z, s, inv_t, target, [&](index_t j, fixed96, fixed96) {
+      tokens(r) = static_cast<TK>(j);
+      log_probs(r) = static_cast<TP>(score(double(z(j)), top, inv_t) - log_z);
+    });
+  }
+};
+
+template <class T>
+struct processed_kernel {
+  sampling_plan plan;
+  template <class Team, class L, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const L& logits, const O& out) const {
+    using F = key_value_t<T>;
+    using TO = typename O::value_type;
+    const index_t n = logits.extent(1);
+    const auto z = [&](index_t j) { return F(logits(r, j)); };
+    const TO none = -posttrain::detail::infinity<TO>();
+    if (plan.greedy) {
+      index_t best = -1;
+      double lp = 0;
+      if (!greedy_pick<F>(team, n, z, best, lp)) return;
+      team.for_each(n, [&](index_t j) { out(r, j) = j == best ? static_cast<TO>(lp) : none; });
+      return;
+    }
+    const auto s = select_survivors<F>(team, n, z, plan);
+    if (!s.ok) return;
+    const double log_z = ::log(posttrain::detail::to_double(s.mass));
+    const double top = s.top, inv_t = plan.inv_temperature;
+    scan_survivors<F>(team, 0, n, z, s, inv_t, tie_mass{}, [&](index_t j, bool kept, fixed96, fixed96) {
+      out(r, j) = kept ? static_cast<TO>(score(double(z(j)), top, inv_t) - log_z) : none;
+    });
+  }
+};
+
+/// Raises the error a decoding kernel recorded.
+template <class B, class L>
+void raise_row_error(std::string_view who, const B& be, const L& logits, const row_error& e) {
+  if (!e) return;
+  if (e.code == bad_logit)
+    throw value_error(message("posttrain::", who, ": row ", e.row, " column ", e.column, " is ",
+                              double(posttrain::detail::element_at(be, logits, e.row, e.column)),
+                              "; logits must be finite or −inf"));
+  throw value_error(message("posttrain::", who, ": row ", e.row, " has no token with a finite logit",
+                            logits.extent(1) == 0 ? " (V = 0)" : " (all −inf)"));
 }
 
 }  // namespace detail
 
 /// out[b, v] = the log-probability of token v under row b's processed distribution, −inf for
 /// the tokens the filters removed (what generate samples from).
-template <host_backend B, tensor_of_rank<2> L, tensor_of_rank<2> O>
+template <backend B, tensor_of_rank<2> L, tensor_of_rank<2> O>
   requires accessible_by<L, B> && accessible_by<O, B> && mutable_tensor<O>
 void processed_log_probs(const B& be, const L& logits, const O& out, const sampling_options& o = {}) {
   constexpr std::string_view who = "value::processed_log_probs";
@@ -231,27 +503,16 @@ void processed_log_probs(const B& be, const L& logits, const O& out, const sampl
   detail::check_options(who, o);
   const auto lv = posttrain::detail::to_const_view(logits);
   const auto ov = posttrain::detail::to_view(out);
-  using TO = typename O::value_type;
-  const index_t n = lv.extent(1);
-  posttrain::detail::host::for_rows(be, lv.extent(0), [&](index_t r0, index_t r1) {
-    detail::row_scratch s;
-    for (index_t r = r0; r < r1; ++r) {
-      const auto z = [&](index_t v) { return lv(r, v); };
-      for (index_t v = 0; v < n; ++v) ov(r, v) = -std::numeric_limits<TO>::infinity();
-      if (o.greedy) {
-        const auto [best, lp] = detail::greedy_row(who, z, r, n);
-        ov(r, best) = static_cast<TO>(lp);
-        continue;
-      }
-      const double log_z = detail::process_row(who, z, r, n, o, s);
-      for (const auto& c : s.survivors) ov(r, c.index) = static_cast<TO>(c.score - log_z);
-    }
-  });
+  const auto plan = detail::plan_of(o, lv.extent(1));
+  const row_error e =
+      ops::for_each_row(be, lv.extent(0), detail::processed_kernel<typename L::value_type>{plan}, lv, ov);
+  detail::raise_row_error(who, be, lv, e);
 }
 
 /// One decoding step: for each row b, the token drawn from its processed distribution with the
-/// Philox stream (seeds[b], step), and that token's processed log-probability.
-template <host_backend B, tensor_of_rank<2> L, tensor_of_rank<1> K, tensor_of_rank<1> P>
+/// Philox stream (seeds[b], step), and that token's processed log-probability. `seeds` is host
+/// memory (one per row; unused, and may be empty, when greedy).
+template <backend B, tensor_of_rank<2> L, tensor_of_rank<1> K, tensor_of_rank<1> P>
   requires accessible_by<L, B> && accessible_by<K, B> && accessible_by<P, B> && mutable_tensor<K> &&
            mutable_tensor<P> && std::is_integral_v<typename K::value_type>
 void decode_step(const B& be, const L& logits, std::span<const std::uint64_t> seeds, std::uint64_t step,
@@ -265,40 +526,14 @@ void decode_step(const B& be, const L& logits, std::span<const std::uint64_t> se
                                                  " elements but logits has ", rows, " rows; one seed per row"));
   detail::check_options(who, o);
   const auto lv = posttrain::detail::to_const_view(logits);
-  const auto kv = posttrain::detail::to_view(tokens);
-  const auto pv = posttrain::detail::to_view(log_probs);
-  using TK = typename K::value_type;
-  using TP = typename P::value_type;
-  posttrain::detail::host::for_rows(be, rows, [&](index_t r0, index_t r1) {
-    detail::row_scratch s;
-    for (index_t r = r0; r < r1; ++r) {
-      const auto z = [&](index_t v) { return lv(r, v); };
-      if (o.greedy) {
-        const auto [best, lp] = detail::greedy_row(who, z, r, n);
-        kv(r) = static_cast<TK>(best);
-        pv(r) = static_cast<TP>(lp);
-        continue;
-      }
-      const double log_z = detail::process_row(who, z, r, n, o, s);
-      // Inverse CDF in index order, so the draw does not depend on how the survivors were ranked.
-      auto& cand = s.survivors;
-      std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
-      const double u = counter_rng(seeds[std::size_t(r)], step).uniform_double(0);
-      double cumulative = 0;
-      std::size_t pick = cand.size() - 1;
-      for (std::size_t i = 0; i < cand.size(); ++i) {
-        cumulative += std::exp(cand[i].score - log_z);
-        if (u < cumulative) {
-          pick = i;
-          break;
-        }
-      }
-      // Rounding can leave the total just under 1: the last survivor with probability > 0 then.
-      while (pick > 0 && cand[pick].score == -std::numeric_limits<double>::infinity()) --pick;
-      kv(r) = static_cast<TK>(cand[pick].index);
-      pv(r) = static_cast<TP>(cand[pick].score - log_z);
-    }
-  });
+  // The seeds in the backend's memory (a copy of a few bytes per row).
+  auto seed_buffer = allocate<std::uint64_t>(be, {o.greedy ? index_t(0) : rows});
+  if (!o.greedy)
+    deep_copy(be, tensor_view<const std::uint64_t, 1>(seeds.data(), rows), seed_buffer.view());
+  const auto sv = posttrain::detail::to_const_view(seed_buffer.view());
+  const row_error e = ops::for_each_row(be, rows, detail::decode_kernel<typename L::value_type>{detail::plan_of(o, n), step},
+                                        lv, sv, posttrain::detail::to_view(tokens), posttrain::detail::to_view(log_probs));
+  detail::raise_row_error(who, be, lv, e);
 }
 
 }  // namespace posttrain::value

@@ -102,6 +102,30 @@ class block_team {
     return tiled_scan<true>(n, op, f, g);
   }
 
+  /// Shared-memory bins updated with 64-bit atomics; a weight's carry from the low word to the
+  /// high word is added separately, so the sums are exact whatever the order of the atomics.
+  template <int Bins, class BinOf, class WeightOf>
+  __device__ const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) const {
+    __shared__ alignas(bin_total) unsigned char bytes[sizeof(bin_total) * Bins];
+    bin_total* bins = reinterpret_cast<bin_total*>(bytes);
+    __syncthreads();  // the previous call's bins have been read
+    for (int b = threadIdx.x; b < Bins; b += row_threads) bins[b] = bin_total{};
+    __syncthreads();
+    for (index_t j = threadIdx.x; j < n; j += row_threads) {
+      const int b = bin_of(j);
+      if (b < 0) continue;
+      const ::posttrain::detail::fixed96 w = weight_of(j);
+      bin_total& to = bins[b];
+      atomicAdd(reinterpret_cast<unsigned long long*>(&to.count), 1ull);
+      const unsigned long long lo = w.lo;
+      const unsigned long long old = atomicAdd(reinterpret_cast<unsigned long long*>(&to.weight.lo), lo);
+      const unsigned long long hi = w.hi + (old + lo < old ? 1ull : 0ull);
+      if (hi != 0) atomicAdd(reinterpret_cast<unsigned long long*>(&to.weight.hi), hi);
+    }
+    __syncthreads();
+    return bins;
+  }
+
   template <class F>
   __device__ void single(const F& f) const {
     if (threadIdx.x == 0) f();
