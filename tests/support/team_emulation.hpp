@@ -18,6 +18,7 @@ namespace posttrain::testing {
 class emulated_team {
  public:
   static constexpr int warp = 32;
+  static constexpr int radix_bits = 8;  // as a CUDA block
 
   emulated_team(index_t row, int lanes, row_error* error) : row_(row), lanes_(lanes), error_(error) {}
 

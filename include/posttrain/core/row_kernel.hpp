@@ -19,6 +19,8 @@
 //                                      {count, exact sum of the weights}, the same on every backend
 //                                      (integer sums), readable by every lane until the team's next
 //                                      histogram call
+//   Team::radix_bits                   the digit width for radix passes built on histogram (the
+//                                      bins a team keeps cheaply: 11 on the host, 8 on a GPU)
 //   team.single(f)                     f() once for the team
 //   team.fail(column, code)            records bad input at (row, column) with a code in [0, 16);
 //                                      for_each_row returns the first such position (by row,
@@ -110,7 +112,7 @@ const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const Weig
   constexpr int ways = 4;
   std::uint64_t counts[ways][Bins] = {};
   for (auto& b : bins) b = {};
-  constexpr index_t block = 256;
+  constexpr index_t block = 32;
   int bin[block], member[block];
   for (index_t j0 = 0; j0 < n; j0 += block) {
     const int m = static_cast<int>(n - j0 < block ? n - j0 : block);
@@ -151,6 +153,8 @@ const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const Weig
 class host_team {
  public:
   static constexpr int reduce_lanes = 16;
+  /// The digit width a radix selection should use: 2048 bins cost one thread little.
+  static constexpr int radix_bits = 11;
 
   host_team(index_t row, row_error* error) : row_(row), error_(error) {}
 

@@ -144,10 +144,24 @@ struct row_top {
   F top;
 };
 
+/// The maximum with NaN counted as +inf: one compare-and-select per element, which vectorises
+/// (reduction::max keeps NaN itself, at the cost of a second compare).
+template <class F>
+struct max_nan_as_inf {
+  using accumulator = F;
+  POSTTRAIN_HOST_DEVICE F init() const { return -posttrain::detail::infinity<F>(); }
+  POSTTRAIN_HOST_DEVICE F combine(F a, F x, index_t) const {
+    const F v = x < posttrain::detail::infinity<F>() ? x : posttrain::detail::infinity<F>();
+    return a > v ? a : v;
+  }
+  POSTTRAIN_HOST_DEVICE F merge(F a, F b) const { return a > b ? a : b; }
+  POSTTRAIN_HOST_DEVICE F result(F a) const { return a; }
+};
+
 template <class F, class Team, class Row>
 POSTTRAIN_HOST_DEVICE row_top<F> checked_top(const Team& team, index_t n, const Row& z) {
   constexpr F inf = posttrain::detail::infinity<F>();
-  const F top = team.reduce(n, reduction::max<F>{}, [&](index_t j) { return z(j); });  // NaN wins
+  const F top = team.reduce(n, max_nan_as_inf<F>{}, [&](index_t j) { return z(j); });
   if (!(top < inf)) {
     const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t j) { return z(j) < inf ? index_t(-1) : j; });
     team.fail(bad, bad_logit);
@@ -172,16 +186,17 @@ struct selection {
 /// top reaches its target: reached(total of keys > w) is false, reached(total of keys ≥ w) is
 /// true. Totals count the elements and, when with_mass, add their masses. reached(cumulative,
 /// whole) gets the total of the whole range too (top-p's target is a fraction of it); the
-/// target must be reachable within the range. Passes of 8-bit digits of key − low.
+/// target must be reachable within the range. Passes of Team::radix_bits-bit digits of key − low.
 template <bool with_mass, class Team, class Key, class Mass, class K, class Reached>
 POSTTRAIN_HOST_DEVICE selection<K> select_from_top(const Team& team, index_t n, const Key& key, const Mass& mass_at, K low,
                                                    K high, const Reached& reached) {
   int shift = 0;
-  for (K d = K(high - low) >> 8; d != 0; d >>= 1) ++shift;
+  constexpr int digit = Team::radix_bits, bins_per_pass = 1 << digit;
+  for (K d = K(high - low) >> digit; d != 0; d >>= 1) ++shift;
   bin_total above{}, whole{};
   for (bool first = true;; first = false) {
     const K range = K(high - low);
-    const bin_total* bins = team.template histogram<256>(
+    const bin_total* bins = team.template histogram<bins_per_pass>(
         n,
         [&key, low, range, shift](index_t j) {
           const K offset = K(key(j) - low);  // wraps for keys below low
@@ -204,7 +219,7 @@ POSTTRAIN_HOST_DEVICE selection<K> select_from_top(const Team& team, index_t n, 
     if (shift == 0) return {low, above, bins[b], whole};
     const K width = K((K(1) << shift) - 1);
     high = K(high - low) > width ? K(low + width) : high;
-    shift = shift > 8 ? shift - 8 : 0;
+    shift = shift > digit ? shift - digit : 0;
   }
 }
 
@@ -246,16 +261,13 @@ POSTTRAIN_HOST_DEVICE survivor_set<key_t<F>> select_survivors(const Team& team, 
   K low = ext.low;
   std::uint64_t q = std::uint64_t(n);
   if (o.top_k > 0) {
-    // The k-th largest of every 16th column is a lower bound of the row's k-th largest: the
-    // selection over the row then skips most of it from its first pass.
-    constexpr index_t stride = 16;
+    // The k-th largest of the first sixteenth of the row is a lower bound of the row's k-th
+    // largest: the selection over the row then skips most of it from its first pass. (Any part
+    // of the row gives a bound; a contiguous one is read at full speed. A poor bound costs
+    // time, never correctness.)
     K bound = ext.low;
-    if (o.top_k * stride * 4 <= n) {
-      const auto sample_key = [&](index_t j) { return key(j * stride); };
-      bound = select_from_top<false>(team, n / stride, sample_key, mass_at, ext.low, ext.high,
-                                     count_reaches(std::uint64_t(o.top_k)))
-                  .key;
-    }
+    if (o.top_k * 64 <= n)
+      bound = select_from_top<false>(team, n / 16, key, mass_at, ext.low, ext.high, count_reaches(std::uint64_t(o.top_k))).key;
     const auto sel = select_from_top<false>(team, n, key, mass_at, bound, ext.high, count_reaches(std::uint64_t(o.top_k)));
     low = sel.key;
     q = sel.above.count + sel.at.count;
@@ -407,7 +419,7 @@ POSTTRAIN_HOST_DEVICE void find_drawn(const Team& team, index_t n, const Row& z,
 /// The first index of the row's maximum and its log-softmax (any order of summation).
 template <class F, class Team, class Row>
 POSTTRAIN_HOST_DEVICE bool greedy_pick(const Team& team, index_t n, const Row& z, index_t& best, double& log_prob) {
-  const F top = team.reduce(n, reduction::max<F>{}, [&](index_t j) { return z(j); });
+  const F top = team.reduce(n, max_nan_as_inf<F>{}, [&](index_t j) { return z(j); });
   if (!(top < posttrain::detail::infinity<F>() && top > -posttrain::detail::infinity<F>())) {
     checked_top<F>(team, n, z);  // records why
     return false;

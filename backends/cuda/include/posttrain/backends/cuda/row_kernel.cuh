@@ -68,6 +68,9 @@ struct tile_carry {
 
 class block_team {
  public:
+  /// 256 bins of shared memory per histogram (6 KiB).
+  static constexpr int radix_bits = 8;
+
   __device__ block_team(index_t row, unsigned long long* error) : row_(row), error_(error) {}
 
   template <class F>
