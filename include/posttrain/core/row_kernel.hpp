@@ -110,7 +110,7 @@ template <int Bins, class BinOf, class WeightOf>
 const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) {
   thread_local bin_total bins[Bins];
   constexpr int ways = 4;
-  std::uint64_t counts[ways][Bins] = {};
+  std::uint32_t counts[ways][Bins] = {};  // each ≤ n / 4: rows of fewer than 2^34 columns
   for (auto& b : bins) b = {};
   constexpr index_t block = 32;
   int bin[block], member[block];
@@ -153,8 +153,9 @@ const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const Weig
 class host_team {
  public:
   static constexpr int reduce_lanes = 16;
-  /// The digit width a radix selection should use: 2048 bins cost one thread little.
-  static constexpr int radix_bits = 11;
+  /// The digit width a radix selection should use: 4096 bins cost one thread little, and take
+  /// a float key range of 2^23 (an octave) in two passes.
+  static constexpr int radix_bits = 12;
 
   host_team(index_t row, row_error* error) : row_(row), error_(error) {}
 

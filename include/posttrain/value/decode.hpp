@@ -78,6 +78,12 @@ inline void check_options(std::string_view who, const sampling_options& o) {
 
 using posttrain::detail::fixed96;
 
+/// Masses of a row add up in fixed96, whose integer part holds 32 bits.
+inline void check_vocabulary(std::string_view who, index_t n) {
+  if (n >= (index_t(1) << 31))
+    throw shape_error(message("posttrain::", who, ": logits has ", n, " columns; at most 2^31 − 1 are supported"));
+}
+
 /// The sampling options as the kernel takes them: plain numbers worked out once on the host.
 struct sampling_plan {
   bool greedy = false;
@@ -144,30 +150,33 @@ struct row_top {
   F top;
 };
 
-/// The maximum with NaN counted as +inf: one compare-and-select per element, which vectorises
-/// (reduction::max keeps NaN itself, at the cost of a second compare).
+/// The largest key of a row, a NaN's key counted as the largest of all: an unsigned maximum,
+/// which vectorises (a float maximum that keeps NaN does not, with GCC).
 template <class F>
-struct max_nan_as_inf {
-  using accumulator = F;
-  POSTTRAIN_HOST_DEVICE F init() const { return -posttrain::detail::infinity<F>(); }
-  POSTTRAIN_HOST_DEVICE F combine(F a, F x, index_t) const {
-    const F v = x < posttrain::detail::infinity<F>() ? x : posttrain::detail::infinity<F>();
-    return a > v ? a : v;
+struct max_key {
+  using K = key_t<F>;
+  using accumulator = K;
+  POSTTRAIN_HOST_DEVICE K init() const { return K(0); }
+  POSTTRAIN_HOST_DEVICE K combine(K a, F x, index_t) const {
+    K k = ordered_key(x);
+    k = k < ordered_key(-posttrain::detail::infinity<F>()) ? K(~K(0)) : k;  // NaNs with the sign bit
+    return a > k ? a : k;
   }
-  POSTTRAIN_HOST_DEVICE F merge(F a, F b) const { return a > b ? a : b; }
-  POSTTRAIN_HOST_DEVICE F result(F a) const { return a; }
+  POSTTRAIN_HOST_DEVICE K merge(K a, K b) const { return a > b ? a : b; }
+  POSTTRAIN_HOST_DEVICE K result(K a) const { return a; }
 };
 
 template <class F, class Team, class Row>
 POSTTRAIN_HOST_DEVICE row_top<F> checked_top(const Team& team, index_t n, const Row& z) {
   constexpr F inf = posttrain::detail::infinity<F>();
-  const F top = team.reduce(n, max_nan_as_inf<F>{}, [&](index_t j) { return z(j); });
-  if (!(top < inf)) {
+  const auto top_key = team.reduce(n, max_key<F>{}, [&](index_t j) { return z(j); });
+  if (top_key >= ordered_key(inf)) {  // a NaN or +inf
     const index_t bad = team.reduce(n, reduction::first_index{}, [&](index_t j) { return z(j) < inf ? index_t(-1) : j; });
     team.fail(bad, bad_logit);
-    return {false, top};
+    return {false, inf};
   }
-  if (!(top > -inf)) {
+  const F top = key_value(top_key);
+  if (!(top > -inf)) {  // every logit −inf, or none
     team.fail(0, no_finite_logit);
     return {false, top};
   }
@@ -419,11 +428,9 @@ POSTTRAIN_HOST_DEVICE void find_drawn(const Team& team, index_t n, const Row& z,
 /// The first index of the row's maximum and its log-softmax (any order of summation).
 template <class F, class Team, class Row>
 POSTTRAIN_HOST_DEVICE bool greedy_pick(const Team& team, index_t n, const Row& z, index_t& best, double& log_prob) {
-  const F top = team.reduce(n, max_nan_as_inf<F>{}, [&](index_t j) { return z(j); });
-  if (!(top < posttrain::detail::infinity<F>() && top > -posttrain::detail::infinity<F>())) {
-    checked_top<F>(team, n, z);  // records why
-    return false;
-  }
+  const row_top<F> checked = checked_top<F>(team, n, z);
+  if (!checked.ok) return false;
+  const F top = checked.top;
   best = team.reduce(n, reduction::first_index{}, [&](index_t j) { return z(j) == top ? j : index_t(-1); });
   const double total = team.reduce(n, reduction::sum<double>{}, [&](index_t j) { return ::exp(double(z(j)) - double(top)); });
   log_prob = -::log(total);
@@ -513,6 +520,7 @@ void processed_log_probs(const B& be, const L& logits, const O& out, const sampl
   constexpr std::string_view who = "value::processed_log_probs";
   posttrain::detail::check_same_shape(who, "logits", logits, "out", out);
   detail::check_options(who, o);
+  detail::check_vocabulary(who, logits.extent(1));
   const auto lv = posttrain::detail::to_const_view(logits);
   const auto ov = posttrain::detail::to_view(out);
   const auto plan = detail::plan_of(o, lv.extent(1));
@@ -537,6 +545,7 @@ void decode_step(const B& be, const L& logits, std::span<const std::uint64_t> se
     throw shape_error(posttrain::detail::message("posttrain::", who, ": seeds has ", seeds.size(),
                                                  " elements but logits has ", rows, " rows; one seed per row"));
   detail::check_options(who, o);
+  detail::check_vocabulary(who, n);
   const auto lv = posttrain::detail::to_const_view(logits);
   // The seeds in the backend's memory (a copy of a few bytes per row).
   auto seed_buffer = allocate<std::uint64_t>(be, {o.greedy ? index_t(0) : rows});
