@@ -7,12 +7,13 @@ namespace ops = posttrain::ops;
 
 namespace {
 
-/// doubled = 2x; prefix = inclusive prefix sums of x; affine = y_t = x_t + a_t·y_{t+1};
-/// per_row = (sum, argmax, logsumexp, scan total, reverse-scan total).
+/// doubled = 2x; prefix = inclusive prefix sums of x; affine = y_t = x_t + a_t·y_{t+1}, by
+/// reverse_scan and again by reverse_apply (applied); per_row = (sum, argmax, logsumexp, scan
+/// total, reverse-scan total, reverse-apply total).
 struct probe_kernel {
   template <class Team, class X, class A, class O, class S>
   POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const X& x, const A& a, const O& doubled,
-                                        const O& prefix, const O& affine, const S& per_row) const {
+                                        const O& prefix, const O& affine, const O& applied, const S& per_row) const {
     const index_t n = x.extent(1);
     team.for_each(n, [&](index_t j) { doubled(i, j) = 2 * x(i, j); });
     const double sum = team.reduce(n, posttrain::reduction::sum<double>{}, [&](index_t j) { return x(i, j); });
@@ -25,12 +26,16 @@ struct probe_kernel {
     const auto all = team.reverse_scan(
         n, op{}, [&](index_t j) { return op::value_type{a(i, j), x(i, j)}; },
         [&](index_t j, const op::value_type& y) { affine(i, j) = y.b; });
+    const double last = team.reverse_apply(
+        n, op{}, [&](index_t j) { return op::value_type{a(i, j), x(i, j)}; },
+        [&](index_t j, double y) { applied(i, j) = y; });
     team.single([&] {
       per_row(i, 0) = sum;
       per_row(i, 1) = double(best);
       per_row(i, 2) = lse;
       per_row(i, 3) = total;
       per_row(i, 4) = all.b;
+      per_row(i, 5) = last;
     });
   }
 };
@@ -47,6 +52,53 @@ struct flag_kernel {
 
 }  // namespace
 
+/// Histogram of bin ⌊(x + 2)·4⌋ (16 bins; x ≥ 1.5 left out), weights (x + 2)/4 in fixed96:
+/// counts[i, b] and the weights' exact sums as hi, lo words in weight_hi, weight_lo.
+struct histogram_kernel {
+  template <class Team, class X, class C>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const X& x, const C& counts, const C& weight_hi,
+                                        const C& weight_lo) const {
+    const posttrain::bin_total* bins = team.template histogram<16>(
+        x.extent(1), [&](index_t j) { return x(i, j) < 1.5 ? int((x(i, j) + 2) * 4) : -1; },
+        [&](index_t j) { return posttrain::detail::to_fixed96((x(i, j) + 2) / 4); });
+    team.single([&] {
+      for (int b = 0; b < 16; ++b) {
+        counts(i, b) = bins[b].count;
+        weight_hi(i, b) = bins[b].weight.hi;
+        weight_lo(i, b) = bins[b].weight.lo;
+      }
+    });
+  }
+};
+
+PT_TEST("for_each_row: histogram totals are exact, so equal to a sequential count bit for bit") {
+  for (auto [rows, cols] : {std::pair{1, 1}, {3, 7}, {4, 300}, {2, 5000}, {2, 0}}) {
+    INFO(rows << "x" << cols);
+    const auto x = ref::random_matrix(rows, cols, 21, -2, 2);
+    auto dx = upload<double>(x, layout::strided);
+    auto counts = output<std::uint64_t>(rows, 16), hi = output<std::uint64_t>(rows, 16), lo = output<std::uint64_t>(rows, 16);
+    CHECK_FALSE(ops::for_each_row(backend(), rows, histogram_kernel{}, posttrain::detail::to_const_view(dx.view),
+                                  counts.view, hi.view, lo.view));
+    // Copied exactly (download gives doubles, which would round 64-bit words).
+    const auto fetch = [&](const auto& v) {
+      std::vector<std::uint64_t> host(static_cast<std::size_t>(rows * 16));
+      posttrain::deep_copy(backend(), posttrain::detail::to_const_view(v), posttrain::tensor_view<std::uint64_t, 2>(host.data(), rows, 16));
+      return [host](index_t i, int b) { return host[static_cast<std::size_t>(i * 16 + b)]; };
+    };
+    const auto c = fetch(counts.view), h = fetch(hi.view), l = fetch(lo.view);
+    for (index_t i = 0; i < rows; ++i)
+      for (int b = 0; b < 16; ++b) {
+        std::uint64_t n = 0;
+        posttrain::detail::fixed96 w{};
+        for (index_t j = 0; j < cols; ++j)
+          if (x(i, j) < 1.5 && int((x(i, j) + 2) * 4) == b) ++n, w = w + posttrain::detail::to_fixed96((x(i, j) + 2) / 4);
+        CHECK(c(i, b) == n);
+        CHECK(h(i, b) == w.hi);
+        CHECK(l(i, b) == w.lo);
+      }
+  }
+}
+
 PT_TEST("for_each_row: for_each, reduce, scan and reverse_scan against a double reference") {
   for (auto [rows, cols] : {std::pair{1, 1}, {3, 7}, {5, 33}, {4, 300}, {2, 1000}, {3, 0}})
     for (layout l : all_layouts) {
@@ -55,12 +107,13 @@ PT_TEST("for_each_row: for_each, reduce, scan and reverse_scan against a double 
       const auto c = ref::random_matrix(rows, cols, 12, 0.5, 1);
       auto dx = upload<double>(x, l), dc = upload<double>(c, l);
       auto doubled = output<double>(rows, cols, l), prefix = output<double>(rows, cols, l),
-           affine = output<double>(rows, cols, l), per_row = output<double>(rows, 5);
+           affine = output<double>(rows, cols, l), applied = output<double>(rows, cols, l),
+           per_row = output<double>(rows, 6);
       const auto error = ops::for_each_row(backend(), rows, probe_kernel{}, posttrain::detail::to_const_view(dx.view),
                                            posttrain::detail::to_const_view(dc.view), doubled.view, prefix.view,
-                                           affine.view, per_row.view);
+                                           affine.view, applied.view, per_row.view);
       CHECK_FALSE(error);
-      ref::matrix e2(rows, cols), ep(rows, cols), ea(rows, cols), er(rows, 5);
+      ref::matrix e2(rows, cols), ep(rows, cols), ea(rows, cols), er(rows, 6);
       for (index_t i = 0; i < rows; ++i) {
         double s = 0, best = -ref::inf, lse_sum = 0, m = -ref::inf;
         index_t arg = -1;
@@ -79,10 +132,12 @@ PT_TEST("for_each_row: for_each, reduce, scan and reverse_scan against a double 
         er(i, 2) = cols > 0 ? m + std::log(lse_sum) : -ref::inf;
         er(i, 3) = s;
         er(i, 4) = y;
+        er(i, 5) = y;
       }
       require_close(download(doubled.view), e2, 0);
       require_close(download(prefix.view), ep, 1e-12);
       require_close(download(affine.view), ea, 1e-12);
+      require_close(download(applied.view), ea, 1e-12);
       require_close(download(per_row.view), er, 1e-12);
     }
 }

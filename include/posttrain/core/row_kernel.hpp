@@ -14,6 +14,11 @@
 //                                      red.result of the whole range. f may also write position j.
 //   team.scan(n, op, f, g)             g(j, f(0) ⊕ … ⊕ f(j))        op a scan_op (below)
 //   team.reverse_scan(n, op, f, g)     g(j, f(j) ⊕ … ⊕ f(n − 1));    both return the total
+//   team.reverse_apply(n, op, f, g)    for an op whose elements are maps on a state (op.start(),
+//                                      op.apply(map, state)): g(j, (f(j) ∘ … ∘ f(n − 1))(start)),
+//                                      a linear recurrence run from the end. Parallel teams scan
+//                                      the maps and apply the result; a host team applies each
+//                                      map to the state, one short chain per element
 //   team.histogram<Bins>(n, bin, w)    bin(j) in [0, Bins) or < 0 for none, w(j) a fixed96 weight
 //                                      (called only where bin(j) ≥ 0); returns Bins bin_totals
 //                                      {count, exact sum of the weights}, the same on every backend
@@ -74,6 +79,10 @@ struct affine {
   POSTTRAIN_HOST_DEVICE value_type combine(value_type left, value_type right) const {
     return {left.a * right.a, left.b + left.a * right.b};
   }
+  /// As maps on y (team.reverse_apply), from y = 0.
+  using state_type = T;
+  POSTTRAIN_HOST_DEVICE T start() const { return T(0); }
+  POSTTRAIN_HOST_DEVICE T apply(value_type map, T y) const { return map.b + map.a * y; }
 };
 
 }  // namespace scan_op
@@ -170,8 +179,13 @@ class host_team {
     typename R::accumulator acc[w];
     for (int k = 0; k < w; ++k) acc[k] = red.init();
     const index_t full = n / w * w;
-    for (index_t j = 0; j < full; j += w)
-      for (int k = 0; k < w; ++k) acc[k] = red.combine(acc[k], f(j + k), j + k);
+    for (index_t j = 0; j < full; j += w) {
+      // The values first, then the combines: GCC then vectorises the combines (with f's calls
+      // interleaved it does not).
+      std::remove_cvref_t<decltype(f(j))> x[w];
+      for (int k = 0; k < w; ++k) x[k] = f(j + k);
+      for (int k = 0; k < w; ++k) acc[k] = red.combine(acc[k], x[k], j + k);
+    }
     for (index_t j = full; j < n; ++j) acc[j - full] = red.combine(acc[j - full], f(j), j);
     for (int s = w / 2; s > 0; s /= 2)
       for (int k = 0; k < s; ++k) acc[k] = red.merge(acc[k], acc[k + s]);
@@ -185,6 +199,16 @@ class host_team {
   template <class Op, class F, class G>
   auto reverse_scan(index_t n, const Op& op, const F& f, const G& g) const {
     return sequential_scan<true>(n, op, f, g);
+  }
+
+  template <class Op, class F, class G>
+  auto reverse_apply(index_t n, const Op& op, const F& f, const G& g) const {
+    auto state = op.start();
+    for (index_t t = n - 1; t >= 0; --t) {
+      state = op.apply(f(t), state);
+      g(t, state);
+    }
+    return state;
   }
 
   template <int Bins, class BinOf, class WeightOf>

@@ -13,7 +13,7 @@
 // result (they are selected away, not multiplied by 0), so NaN padding is harmless; at masked
 // positions, returns_t = A_t (their value counts as 0).
 //
-// Both semantics are one reverse scan (team.reverse_scan) of maps on the pair (A, V) carried
+// Both semantics are one reverse scan (team.reverse_apply) of maps on the pair (A, V) carried
 // from the right, (A, V) ↦ (γλ·A + γ·V + r_t − v_t, v_t) at a position that counts and the
 // identity at a skipped one; composed maps keep the form (A, V) ↦ (p·A + q·V + s, u·V + w), so
 // the scan is associative: a chain on a CPU thread, a block scan on a GPU. Each
@@ -65,6 +65,17 @@ struct gae_step {
   // number they are set to 0: what they would still scale lies far below the rounding of the
   // result, and arithmetic on subnormals is up to 100× slower on x86 (a 4096-long float row
   // reaches them after ~1700 steps at γλ = 0.95).
+  /// As maps on the state (A, V) (team.reverse_apply), from (0, 0): on a host thread each
+  /// position costs one dependent fma on A, not a composition of maps.
+  struct state_type {
+    T a, v;
+  };
+  POSTTRAIN_HOST_DEVICE state_type start() const { return {T(0), T(0)}; }
+  POSTTRAIN_HOST_DEVICE state_type apply(value_type m, state_type x) const {
+    // A map of this kernel has u = 0 (a position that counts: V becomes its v) or is the
+    // identity; the select keeps 0·V (not foldable: V might be NaN) off the host's chain.
+    return {m.p * x.a + (m.q * x.v + m.s), m.u == T(0) ? m.w : m.u * x.v + m.w};
+  }
   POSTTRAIN_HOST_DEVICE static T flush(T x) {
     constexpr T smallest = sizeof(T) == 4 ? T(1.17549435e-38) : T(2.2250738585072014e-308);
     return (x < smallest && x > -smallest) ? T(0) : x;
@@ -82,18 +93,22 @@ struct gae_kernel {
     using TA = typename A::value_type;
     using TG = typename G::value_type;
     const gae_step<T> op;
-    team.reverse_scan(
+    // Locals, not members: the stores to adv and ret could alias *this, and would make the
+    // host's chain reload them at every step.
+    const T d = decay, g = gamma;
+    const bool skipping = skip;
+    team.reverse_apply(
         r.extent(1), op,
         [&](index_t t) {
           const bool m = valid(mask(i, t));
           const T rt = keep(T(r(i, t)), m), vt = keep(T(v(i, t)), m);
-          typename gae_step<T>::value_type e{decay, gamma, rt - vt, T(0), vt};
-          return (skip && !m) ? op.identity() : e;
+          typename gae_step<T>::value_type e{d, g, rt - vt, T(0), vt};
+          return (skipping && !m) ? op.identity() : e;
         },
-        [&](index_t t, const typename gae_step<T>::value_type& y) {
+        [&](index_t t, const typename gae_step<T>::state_type& y) {
           const T vt = keep(T(v(i, t)), valid(mask(i, t)));
-          adv(i, t) = static_cast<TA>(y.s);
-          ret(i, t) = static_cast<TG>(y.s + vt);
+          adv(i, t) = static_cast<TA>(y.a);
+          ret(i, t) = static_cast<TG>(y.a + vt);
         });
     row_moments(team, i, adv, mask, stats);
   }
@@ -109,13 +124,13 @@ struct returns_kernel {
                                         const S& stats) const {
     using TG = typename G::value_type;
     using op = scan_op::affine<double>;
-    team.reverse_scan(
+    team.reverse_apply(
         r.extent(1), op{},
         [&](index_t t) {
           const bool m = valid(mask(i, t));
           return op::value_type{m ? gamma : 0.0, keep(double(r(i, t)), m)};
         },
-        [&](index_t t, const op::value_type& y) { ret(i, t) = static_cast<TG>(y.b); });
+        [&](index_t t, double y) { ret(i, t) = static_cast<TG>(y); });
     row_moments(team, i, ret, mask, stats);
   }
 };

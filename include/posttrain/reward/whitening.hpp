@@ -103,7 +103,7 @@ POSTTRAIN_HOST_DEVICE void row_moments(const Team& team, index_t i, const X& x, 
   const index_t n = x.extent(1);
   const auto cs = team.reduce(n, count_and_sum{}, [&](index_t j) {
     const bool m = valid(mask(i, j));
-    return count_and_sum::accumulator{double(m), keep(double(x(i, j)), m)};
+    return count_and_sum::accumulator{keep(1.0, m), keep(double(x(i, j)), m)};  // selects, not conversions
   });
   const double mean = cs.n > 0 ? cs.sum / cs.n : 0.0;
   const double m2 = team.reduce(n, reduction::sum<double>{}, [&](index_t j) {

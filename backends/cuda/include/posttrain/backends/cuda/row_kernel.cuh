@@ -129,6 +129,12 @@ class block_team {
     return bins;
   }
 
+  template <class Op, class F, class G>
+  __device__ auto reverse_apply(index_t n, const Op& op, const F& f, const G& g) const {
+    const auto total = reverse_scan(n, op, f, [&](index_t j, const auto& y) { g(j, op.apply(y, op.start())); });
+    return op.apply(total, op.start());
+  }
+
   template <class F>
   __device__ void single(const F& f) const {
     if (threadIdx.x == 0) f();
