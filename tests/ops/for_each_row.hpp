@@ -71,6 +71,18 @@ struct histogram_kernel {
   }
 };
 
+/// A [rows, 16] matrix of 64-bit words copied to the host exactly (download gives doubles,
+/// which would round them).
+struct word_matrix {
+  std::vector<std::uint64_t> host;
+  template <class V>
+  explicit word_matrix(const V& v) : host(static_cast<std::size_t>(v.extent(0) * 16)) {
+    posttrain::deep_copy(backend(), posttrain::detail::to_const_view(v),
+                         posttrain::tensor_view<std::uint64_t, 2>(host.data(), v.extent(0), 16));
+  }
+  std::uint64_t operator()(index_t i, int b) const { return host[static_cast<std::size_t>(i * 16 + b)]; }
+};
+
 PT_TEST("for_each_row: histogram totals are exact, so equal to a sequential count bit for bit") {
   for (auto [rows, cols] : {std::pair{1, 1}, {3, 7}, {4, 300}, {2, 5000}, {2, 0}}) {
     INFO(rows << "x" << cols);
@@ -79,13 +91,7 @@ PT_TEST("for_each_row: histogram totals are exact, so equal to a sequential coun
     auto counts = output<std::uint64_t>(rows, 16), hi = output<std::uint64_t>(rows, 16), lo = output<std::uint64_t>(rows, 16);
     CHECK_FALSE(ops::for_each_row(backend(), rows, histogram_kernel{}, posttrain::detail::to_const_view(dx.view),
                                   counts.view, hi.view, lo.view));
-    // Copied exactly (download gives doubles, which would round 64-bit words).
-    const auto fetch = [&](const auto& v) {
-      std::vector<std::uint64_t> host(static_cast<std::size_t>(rows * 16));
-      posttrain::deep_copy(backend(), posttrain::detail::to_const_view(v), posttrain::tensor_view<std::uint64_t, 2>(host.data(), rows, 16));
-      return [host](index_t i, int b) { return host[static_cast<std::size_t>(i * 16 + b)]; };
-    };
-    const auto c = fetch(counts.view), h = fetch(hi.view), l = fetch(lo.view);
+    const word_matrix c(counts.view), h(hi.view), l(lo.view);
     for (index_t i = 0; i < rows; ++i)
       for (int b = 0; b < 16; ++b) {
         std::uint64_t n = 0;
