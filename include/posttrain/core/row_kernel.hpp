@@ -179,13 +179,8 @@ class host_team {
     typename R::accumulator acc[w];
     for (int k = 0; k < w; ++k) acc[k] = red.init();
     const index_t full = n / w * w;
-    for (index_t j = 0; j < full; j += w) {
-      // The values first, then the combines: GCC then vectorises the combines (with f's calls
-      // interleaved it does not).
-      std::remove_cvref_t<decltype(f(j))> x[w];
-      for (int k = 0; k < w; ++k) x[k] = f(j + k);
-      for (int k = 0; k < w; ++k) acc[k] = red.combine(acc[k], x[k], j + k);
-    }
+    for (index_t j = 0; j < full; j += w)
+      for (int k = 0; k < w; ++k) acc[k] = red.combine(acc[k], f(j + k), j + k);
     for (index_t j = full; j < n; ++j) acc[j - full] = red.combine(acc[j - full], f(j), j);
     for (int s = w / 2; s > 0; s /= 2)
       for (int k = 0; k < s; ++k) acc[k] = red.merge(acc[k], acc[k + s]);
