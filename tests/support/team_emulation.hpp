@@ -63,9 +63,9 @@ class emulated_team {
 
   /// Integer sums: the lanes' order cannot change them, so the lanes go one after the other.
   template <int Bins, class BinOf, class WeightOf>
-  const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) const {
+  const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of, int used = Bins) const {
     thread_local bin_total bins[Bins];
-    for (auto& b : bins) b = {};
+    for (int b = 0; b < used; ++b) bins[b] = {};
     for (int l = 0; l < lanes_; ++l)
       for (index_t j = l; j < n; j += lanes_)
         if (const int b = bin_of(j); b >= 0) bins[b] = bins[b] + bin_total{1, weight_of(j)};

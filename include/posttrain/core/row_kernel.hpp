@@ -19,11 +19,12 @@
 //                                      a linear recurrence run from the end. Parallel teams scan
 //                                      the maps and apply the result; a host team applies each
 //                                      map to the state, one short chain per element
-//   team.histogram<Bins>(n, bin, w)    bin(j) in [0, Bins) or < 0 for none, w(j) a fixed96 weight
-//                                      (called only where bin(j) ≥ 0); returns Bins bin_totals
-//                                      {count, exact sum of the weights}, the same on every backend
-//                                      (integer sums), readable by every lane until the team's next
-//                                      histogram call
+//   team.histogram<Bins>(n, bin, w, used)
+//                                      bin(j) in [0, used) or < 0 for none (used ≤ Bins), w(j) a
+//                                      fixed96 weight (called only where bin(j) ≥ 0); returns the
+//                                      bin_totals {count, exact sum of the weights} of bins
+//                                      [0, used), the same on every backend (integer sums),
+//                                      readable by every lane until the team's next histogram call
 //   Team::radix_bits                   the digit width for radix passes built on histogram (the
 //                                      bins a team keeps cheaply: 11 on the host, 8 on a GPU)
 //   team.single(f)                     f() once for the team
@@ -116,11 +117,15 @@ namespace detail {
 /// positions gathered without branches, then added, the counts spread over 4 arrays so that
 /// successive increments of one bin do not wait on each other.
 template <int Bins, class BinOf, class WeightOf>
-const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) {
-  thread_local bin_total bins[Bins];
+const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of, int used) {
   constexpr int ways = 4;
-  std::uint32_t counts[ways][Bins] = {};  // each ≤ n / 4: rows of fewer than 2^34 columns
-  for (auto& b : bins) b = {};
+  thread_local bin_total bins[Bins];
+  thread_local std::uint32_t counts[ways][Bins];  // each ≤ n / 4: rows of fewer than 2^34 columns
+  // Only the bins in use are cleared and merged: with 4096 bins that is most of the cost of a
+  // pass in which few columns fall in a bin.
+  for (int b = 0; b < used; ++b) bins[b] = {};
+  for (auto& way : counts)
+    for (int b = 0; b < used; ++b) way[b] = 0;
   constexpr index_t block = 32;
   int bin[block], member[block];
   for (index_t j0 = 0; j0 < n; j0 += block) {
@@ -153,8 +158,8 @@ const bin_total* sequential_histogram(index_t n, const BinOf& bin_of, const Weig
       }
     }
   }
-  for (int b = 0; b < Bins; ++b)
-    for (int w = 0; w < ways; ++w) bins[b].count += counts[w][b];
+  for (int w = 0; w < ways; ++w)
+    for (int b = 0; b < used; ++b) bins[b].count += counts[w][b];
   return bins;
 }
 
@@ -207,8 +212,8 @@ class host_team {
   }
 
   template <int Bins, class BinOf, class WeightOf>
-  const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) const {
-    return sequential_histogram<Bins>(n, bin_of, weight_of);
+  const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of, int used = Bins) const {
+    return sequential_histogram<Bins>(n, bin_of, weight_of, used);
   }
 
   template <class F>

@@ -205,6 +205,7 @@ POSTTRAIN_HOST_DEVICE selection<K> select_from_top(const Team& team, index_t n, 
   bin_total above{}, whole{};
   for (bool first = true;; first = false) {
     const K range = K(high - low);
+    const int last = static_cast<int>(range >> shift);
     const bin_total* bins = team.template histogram<bins_per_pass>(
         n,
         [&key, low, range, shift](index_t j) {
@@ -212,8 +213,7 @@ POSTTRAIN_HOST_DEVICE selection<K> select_from_top(const Team& team, index_t n, 
           const int bin = static_cast<int>(offset >> shift);
           return offset <= range ? bin : -1;
         },
-        [&](index_t j) { return with_mass ? mass_at(j) : fixed96{}; });
-    const int last = static_cast<int>((high - low) >> shift);
+        [&](index_t j) { return with_mass ? mass_at(j) : fixed96{}; }, last + 1);
     if (first) {
       whole = above;
       for (int b = 0; b <= last; ++b) whole = whole + bins[b];
@@ -401,6 +401,7 @@ POSTTRAIN_HOST_DEVICE void find_drawn(const Team& team, index_t n, const Row& z,
   const K w = s.key;
   const double top = s.top;
   // Bin 2b: the keys above w in block b (with their masses); bin 2b + 1: the ties at w.
+  const int used = static_cast<int>((n - 1) >> shift) + 1;  // blocks
   const bin_total* bins = team.template histogram<2 * blocks>(
       n,
       [&z, w, shift](index_t j) {
@@ -408,9 +409,9 @@ POSTTRAIN_HOST_DEVICE void find_drawn(const Team& team, index_t n, const Row& z,
         const int b = 2 * static_cast<int>(j >> shift);
         return (b + int(k == w)) | -int(k < w);  // without branches, so that it vectorises
       },
-      [&](index_t j) { return ordered_key(z(j)) > w ? mass(score(double(z(j)), top, inv_t)) : fixed96{}; });
+      [&](index_t j) { return ordered_key(z(j)) > w ? mass(score(double(z(j)), top, inv_t)) : fixed96{}; },
+      2 * used);
   tie_mass before{};
-  const int used = static_cast<int>((n - 1) >> shift) + 1;
   int b = 0;
   for (; b < used - 1; ++b) {
     const tie_mass next{before.ties + bins[2 * b + 1].count, before.mass + bins[2 * b].weight};

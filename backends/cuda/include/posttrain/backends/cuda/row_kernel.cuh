@@ -108,11 +108,12 @@ class block_team {
   /// Shared-memory bins updated with 64-bit atomics; a weight's carry from the low word to the
   /// high word is added separately, so the sums are exact whatever the order of the atomics.
   template <int Bins, class BinOf, class WeightOf>
-  __device__ const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of) const {
+  __device__ const bin_total* histogram(index_t n, const BinOf& bin_of, const WeightOf& weight_of,
+                                        int used = Bins) const {
     __shared__ alignas(bin_total) unsigned char bytes[sizeof(bin_total) * Bins];
     bin_total* bins = reinterpret_cast<bin_total*>(bytes);
     __syncthreads();  // the previous call's bins have been read
-    for (int b = threadIdx.x; b < Bins; b += row_threads) bins[b] = bin_total{};
+    for (int b = threadIdx.x; b < used; b += row_threads) bins[b] = bin_total{};
     __syncthreads();
     for (index_t j = threadIdx.x; j < n; j += row_threads) {
       const int b = bin_of(j);
