@@ -46,6 +46,8 @@ std::string error_of(const std::string& path) {
     }
   } catch (const posttrain::parse_error& e) {
     return e.what();
+  } catch (const posttrain::runtime_error& e) {  // the file cannot be opened
+    return e.what();
   }
   return "no error";
 }
@@ -120,4 +122,73 @@ TEST_CASE("npy: unsupported or broken files are errors naming the file") {
   std::ofstream(not_npy) << "a,b\n1,2\n";
   CHECK_THAT(error_of(not_npy), Catch::Contains("not a .npy file"));
   CHECK_THAT(error_of(temp_path("missing.npy")), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("npy: hostile headers are errors before anything is allocated or read out of bounds") {
+  const std::string payload(32, '\0');
+  const auto header = [&](const std::string& name, const std::string& dict) {
+    return error_of(raw_npy(name, 1, dict, payload));
+  };
+  // The element count overflows: 4096 · 2^52 wrapped to 0 elements before.
+  CHECK_THAT(header("overflow.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4096, 4503599627370496), }"),
+             Catch::Contains("overflow.npy: the shape (4096, 4503599627370496) has more than 2^63 elements"));
+  CHECK_THAT(header("bytes.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }"),
+             Catch::Contains("needs more than 2^63 bytes"));
+  CHECK_THAT(header("huge.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
+             Catch::Contains("an extent below 2^63"));
+  // A last key without a value was read at h[npos].
+  CHECK_THAT(header("descr_last.npy", "{'fortran_order': False, 'shape': (2, 2), 'descr':"),
+             Catch::Contains("expected a quoted string at byte"));
+  CHECK_THAT(header("shape_last.npy", "{'descr': '<f8', 'fortran_order': False, 'shape':"),
+             Catch::Contains("expected '(' at byte"));
+  CHECK_THAT(header("unterminated.npy", "{'descr': '<f8, 'fortran_order': False, 'shape': (2, 2), }"),
+             Catch::Contains("malformed header"));
+  CHECK_THAT(header("open_tuple.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (8, 2, }"),
+             Catch::Contains("malformed header"));
+  CHECK_THAT(header("junk.npy", "{'descr': '<f8junk', 'fortran_order': False, 'shape': (2, 2), }"),
+             Catch::Contains("dtype '<f8junk' is not supported"));
+  CHECK_THAT(header("repeat.npy", "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"),
+             Catch::Contains("'descr' repeats"));
+  CHECK_THAT(header("unknown.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'x': 1}"),
+             Catch::Contains("not 'x'"));
+  CHECK_THAT(header("missing_key.npy", "{'descr': '<f8', 'shape': (2, 2), }"), Catch::Contains("no 'fortran_order'"));
+  CHECK_THAT(header("after.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), } x"),
+             Catch::Contains("the end of the header"));
+  CHECK_THAT(header("not_tuple.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (4), }"),
+             Catch::Contains("a 1-tuple is written (n,)"));
+  CHECK_THAT(header("negative.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (-4,), }"),
+             Catch::Contains("non-negative integer"));
+  CHECK_THAT(header("structured.npy", "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (8,), }"),
+             Catch::Contains("structured dtype"));
+  // More data than the shape needs is a wrong shape, not something to ignore.
+  CHECK_THAT(header("long.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }"),
+             Catch::Contains("long.npy: the file has 8 bytes after the 24 bytes"));
+
+  // A v2 length field of 0xFFFFFFF0 allocated 4 GiB before the file was looked at.
+  std::string bytes = std::string("\x93NUMPY\x02\x00\xF0\xFF\xFF\xFF", 12) + "{'descr': '<f8'}";
+  const auto big = temp_path("v2_length.npy");
+  std::ofstream(big, std::ios::binary) << bytes;
+  CHECK_THAT(error_of(big), Catch::Contains("the header length field says 4294967280 bytes, and the file has 28"));
+
+  const auto dir = temp_path("a_directory.npy");
+  std::filesystem::create_directories(dir);
+  CHECK_THAT(error_of(dir), Catch::Contains("a_directory.npy: is a directory"));
+}
+
+TEST_CASE("npy: the accepted spellings (Python 2 suffixes, double quotes, any key order, a scalar, no rows)") {
+  const std::vector<double> v = {1, 2, 3, 4, 5, 6};
+  npy_reader a(raw_npy("py2.npy", 1, "{\"shape\": (3L, 2L), \"fortran_order\": False, \"descr\": \"<f8\"}", bytes_of(v)));
+  CHECK(a.shape() == std::vector<posttrain::index_t>{3, 2});
+  std::vector<double> out;
+  CHECK(a.read_rows(9, out) == 3);
+  CHECK(out == v);
+  npy_reader s(raw_npy("scalar.npy", 3, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", bytes_of(std::vector<double>{7})));
+  CHECK(s.rows() == 1);
+  CHECK(s.cols() == 1);
+  CHECK(s.read_rows(1, out) == 1);
+  CHECK(out == std::vector<double>{7});
+  npy_reader e(raw_npy("empty.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5), }", ""));
+  CHECK(e.rows() == 0);
+  CHECK(e.read_rows(4, out) == 0);
+  CHECK(out.empty());
 }

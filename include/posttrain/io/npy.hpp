@@ -3,46 +3,58 @@
 // (`numpy.save`). C order, little-endian integers and floats of 1–8 bytes, rank 1 or 2.
 //   npy_reader r(path);  r.rows(), r.cols();  r.read_rows(n, out)  streams rows in order
 //   write_npy(path, data, {rows, cols})       the inverse (float, double, int32, int64, uint8)
-// A malformed header, an unsupported dtype (big-endian, Fortran order, complex, object) or a
-// file shorter than its header says is a parse_error naming the file.
+// A malformed header, an unsupported dtype (big-endian, Fortran order, complex, object), a shape
+// whose size overflows, or a file shorter or longer than its header says is a parse_error naming
+// the file; all are found before the payload is read.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "files.hpp"
 
 namespace posttrain::io {
 
 class npy_reader {
  public:
-  explicit npy_reader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
-    if (!in_) throw parse_error(path, 0, 0, "cannot open the file");
+  /// numpy's own reader refuses headers over 10 000 bytes by default; a file that claims more
+  /// than this is refused before anything is allocated.
+  static constexpr std::uint32_t max_header_bytes = 1 << 20;
+
+  explicit npy_reader(const std::string& path) : path_(path), in_(open_input_file(path, std::ios::binary)) {
     char magic[8];
     if (!in_.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
       fail("not a .npy file (the magic string \\x93NUMPY is missing)");
     const int major = static_cast<unsigned char>(magic[6]);
     if (major < 1 || major > 3) fail("unsupported .npy format version " + std::to_string(major));
-    std::uint32_t header_length = 0;
     unsigned char len[4] = {0, 0, 0, 0};
-    if (!in_.read(reinterpret_cast<char*>(len), major == 1 ? 2 : 4)) fail("the header is cut short");
-    header_length = std::uint32_t(len[0]) | std::uint32_t(len[1]) << 8 | std::uint32_t(len[2]) << 16 |
-                    std::uint32_t(len[3]) << 24;
+    const int length_bytes = major == 1 ? 2 : 4;
+    if (!in_.read(reinterpret_cast<char*>(len), length_bytes)) fail("the header is cut short");
+    const std::uint32_t header_length = std::uint32_t(len[0]) | std::uint32_t(len[1]) << 8 |
+                                        std::uint32_t(len[2]) << 16 | std::uint32_t(len[3]) << 24;
+    const long long file_size = regular_file_size(path);
+    const long long header_end = 8 + length_bytes + static_cast<long long>(header_length);
+    if (header_length > max_header_bytes || (file_size >= 0 && header_end > file_size))
+      fail("the header length field says " + std::to_string(header_length) + " bytes" +
+           (file_size >= 0 ? ", and the file has " + std::to_string(file_size) : std::string()) +
+           " (the limit is " + std::to_string(max_header_bytes) + ")");
     std::string header(header_length, '\0');
     if (!in_.read(header.data(), header_length)) fail("the header is cut short");
-    data_offset_ = static_cast<std::streamoff>(in_.tellg());
+    data_offset_ = static_cast<std::streamoff>(header_end);
     parse_header(header);
+    check_size(file_size - header_end, file_size >= 0);
   }
 
   const std::string& path() const noexcept { return path_; }
-  /// The extents: [rows] or [rows, cols].
+  /// The extents: [rows] or [rows, cols] ([] for a scalar, read as one row of one column).
   const std::vector<index_t>& shape() const noexcept { return shape_; }
   index_t rows() const noexcept { return shape_.empty() ? 1 : shape_[0]; }
   index_t cols() const noexcept { return shape_.size() == 2 ? shape_[1] : 1; }
@@ -55,10 +67,10 @@ class npy_reader {
   /// element to T. Returns the number of rows read (0 at the end).
   template <class T>
   index_t read_rows(index_t count, std::vector<T>& out) {
-    const index_t n = std::min(count, rows() - next_row_);
-    const std::size_t elements = static_cast<std::size_t>(n * cols());
+    const index_t n = std::max<index_t>(0, std::min(count, rows() - next_row_));
+    const std::size_t elements = static_cast<std::size_t>(n) * static_cast<std::size_t>(cols());
     out.resize(elements);
-    if (n <= 0) return 0;
+    if (n == 0) return 0;
     buffer_.resize(elements * static_cast<std::size_t>(item_size_));
     if (!in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size())))
       fail("the file ends within row " + std::to_string(next_row_ + in_.gcount() / (item_size_ * cols())) + " of " +
@@ -105,51 +117,148 @@ class npy_reader {
     }
   }
 
-  // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+  // The header is a Python dict literal, as numpy writes it:
+  //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+  // parsed strictly: exactly these three keys, once each, in any order; string values in single
+  // or double quotes; shape a tuple of non-negative integers (Python 2's 3L suffix allowed).
+  // Anything else, trailing text included, is an error.
+  struct header_cursor {
+    const std::string& text;
+    const npy_reader& reader;
+    std::size_t at = 0;
+
+    [[noreturn]] void malformed(const std::string& expected) const {
+      std::string shown;
+      for (char c : text.substr(0, 160)) shown += (c >= ' ' && c <= '~') ? c : '?';
+      if (text.size() > 160) shown += "...";
+      reader.fail("malformed header: expected " + expected + " at byte " + std::to_string(at) + " of \"" + shown +
+                  "\"");
+    }
+    void skip_space() {
+      while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) ++at;
+    }
+    bool accept(char c) {
+      skip_space();
+      if (at < text.size() && text[at] == c) return ++at, true;
+      return false;
+    }
+    void expect(char c) {
+      if (!accept(c)) malformed(std::string("'") + c + "'");
+    }
+    std::string quoted() {
+      skip_space();
+      if (at >= text.size() || (text[at] != '\'' && text[at] != '"')) malformed("a quoted string");
+      const char quote = text[at++];
+      const std::size_t begin = at;
+      while (at < text.size() && text[at] != quote) {
+        if (text[at] == '\\') malformed("a string without escapes");
+        ++at;
+      }
+      if (at >= text.size()) malformed(std::string("the closing ") + quote);
+      return text.substr(begin, at++ - begin);
+    }
+    bool boolean() {
+      skip_space();
+      for (const bool v : {true, false}) {
+        const std::string word = v ? "True" : "False";
+        if (text.compare(at, word.size(), word) == 0) return at += word.size(), v;
+      }
+      malformed("True or False");
+    }
+    std::vector<index_t> tuple() {
+      expect('(');
+      std::vector<index_t> dims;
+      while (!accept(')')) {
+        skip_space();
+        const char* begin = text.data() + at;
+        const char* end = text.data() + text.size();
+        index_t v = 0;
+        const auto r = std::from_chars(begin, end, v);
+        if (r.ec == std::errc::result_out_of_range) malformed("an extent below 2^63");
+        if (r.ec != std::errc() || *begin == '-') malformed("a non-negative integer extent");
+        at += static_cast<std::size_t>(r.ptr - begin);
+        if (at < text.size() && text[at] == 'L') ++at;
+        dims.push_back(v);
+        if (!accept(',')) {
+          expect(')');
+          // (3) is an integer in parentheses, not a tuple: numpy always writes (3,).
+          if (dims.size() == 1) malformed("',' after the only extent (a 1-tuple is written (n,))");
+          break;
+        }
+      }
+      return dims;
+    }
+  };
+
   void parse_header(const std::string& h) {
-    const auto value_of = [&](const std::string& key) {
-      const auto k = h.find("'" + key + "'");
-      if (k == std::string::npos) fail("the header has no '" + key + "': " + h);
-      auto colon = h.find(':', k);
-      if (colon == std::string::npos) fail("malformed header: " + h);
-      auto v = h.find_first_not_of(' ', colon + 1);
-      return v;
-    };
-    auto d = value_of("descr");
-    if (h[d] != '\'' && h[d] != '"') fail("a structured dtype is not supported: " + h);
-    const auto end = h.find(h[d], d + 1);
-    const std::string descr = h.substr(d + 1, end - d - 1);
-    if (descr.size() < 3 || (descr[0] != '<' && descr[0] != '|' && descr[0] != '='))
-      fail("dtype '" + descr + "' is not supported (big-endian or unknown)");
-    kind_ = descr[1];
-    item_size_ = std::atoi(descr.c_str() + 2);
+    header_cursor c{h, *this};
+    bool have_descr = false, have_order = false, have_shape = false;
+    std::string descr;
+    c.expect('{');
+    while (!c.accept('}')) {
+      const std::size_t key_at = c.at;
+      const std::string key = c.quoted();
+      c.expect(':');
+      bool* seen = key == "descr" ? &have_descr : key == "fortran_order" ? &have_order : key == "shape" ? &have_shape
+                                                                                                          : nullptr;
+      if (!seen) c.at = key_at, c.malformed("'descr', 'fortran_order' or 'shape', not '" + key + "'");
+      if (*seen) c.at = key_at, c.malformed("each key once ('" + key + "' repeats)");
+      *seen = true;
+      if (key == "descr") {
+        c.skip_space();
+        if (c.at < h.size() && h[c.at] == '[') fail("a structured dtype is not supported");
+        descr = c.quoted();
+      } else if (key == "fortran_order") {
+        if (c.boolean()) fail("Fortran order is not supported; save with numpy.ascontiguousarray");
+      } else {
+        shape_ = c.tuple();
+      }
+      if (!c.accept(',')) {
+        c.expect('}');
+        break;
+      }
+    }
+    c.skip_space();
+    if (c.at != h.size()) c.malformed("the end of the header after '}'");
+    if (!have_descr || !have_order || !have_shape)
+      fail(std::string("the header has no '") + (!have_descr ? "descr" : !have_order ? "fortran_order" : "shape") +
+           "' key");
+
+    const bool little = descr.size() >= 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=');
+    kind_ = descr.size() >= 2 ? descr[1] : '?';
+    item_size_ = 0;
+    if (little && descr.size() == 3 && descr[2] >= '1' && descr[2] <= '8') item_size_ = descr[2] - '0';
     const bool ok = (kind_ == 'f' && (item_size_ == 4 || item_size_ == 8)) ||
                     ((kind_ == 'i' || kind_ == 'u') &&
                      (item_size_ == 1 || item_size_ == 2 || item_size_ == 4 || item_size_ == 8)) ||
                     (kind_ == 'b' && item_size_ == 1);
-    if (!ok) fail("dtype '" + descr + "' is not supported (float32/64, integers and bool are)");
-    const auto f = value_of("fortran_order");
-    if (h.compare(f, 4, "True") == 0) fail("Fortran order is not supported; save with numpy.ascontiguousarray");
-    const auto s = value_of("shape");
-    if (h[s] != '(') fail("malformed shape in the header: " + h);
-    const auto close = h.find(')', s);
-    std::string dims = h.substr(s + 1, close - s - 1);
-    std::size_t pos = 0;
-    while (pos < dims.size()) {
-      while (pos < dims.size() && (dims[pos] == ' ' || dims[pos] == ',')) ++pos;
-      if (pos >= dims.size()) break;
-      std::size_t used = 0;
-      long long v = -1;
-      try {
-        v = std::stoll(dims.substr(pos), &used);
-      } catch (const std::exception&) {
-        fail("malformed shape in the header: " + h);
-      }
-      if (v < 0) fail("malformed shape in the header: " + h);
-      shape_.push_back(static_cast<index_t>(v));
-      pos += used;
-    }
+    if (!ok)
+      fail("dtype '" + descr + "' is not supported (little-endian float32/64, integers of 1-8 bytes and bool are)");
     if (shape_.size() > 2) fail("rank " + std::to_string(shape_.size()) + " arrays are not supported (rank 1 or 2)");
+  }
+
+  // The payload size the header implies, computed without overflow, against the bytes the file
+  // holds after its header (when it is a regular file; a pipe is checked as it is read).
+  void check_size(long long data_bytes, bool known) const {
+    std::string extents;
+    for (std::size_t i = 0; i < shape_.size(); ++i) extents += (i ? ", " : "") + std::to_string(shape_[i]);
+    const auto limit = std::numeric_limits<index_t>::max();
+    index_t elements = 1;
+    for (const index_t e : shape_) {
+      if (e != 0 && elements > limit / e) fail("the shape (" + extents + ") has more than 2^63 elements");
+      elements *= e;
+    }
+    if (elements > limit / item_size_) fail("the shape (" + extents + ") needs more than 2^63 bytes");
+    const index_t needed = elements * item_size_;
+    if (known && data_bytes < needed) {
+      const index_t row_bytes = std::max<index_t>(1, cols() * item_size_);
+      fail("the file ends within row " + std::to_string(data_bytes / row_bytes) + " of " + std::to_string(rows()) +
+           " (it is shorter than its header says: shape (" + extents + ") needs " + std::to_string(needed) +
+           " bytes of data, the file has " + std::to_string(data_bytes) + ")");
+    }
+    if (known && data_bytes > needed)
+      fail("the file has " + std::to_string(data_bytes - needed) + " bytes after the " + std::to_string(needed) +
+           " bytes that the shape (" + extents + ") needs (a wrong shape in the header?)");
   }
 
   std::string path_;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "../core.hpp"
+#include "../io/files.hpp"
 #include "../text/words.hpp"
 #include "thesaurus.hpp"
 
@@ -148,8 +149,7 @@ class word_vectors {
   /// header). Errors name the line and column: a wrong count of numbers, a value that is not a
   /// finite number, a repeated word.
   static word_vectors load_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw runtime_error("posttrain::simplify::word_vectors: cannot open " + path);
+    std::ifstream in = io::open_input_file(path);
     std::vector<std::string> words;
     std::vector<float> values;
     index_t width = 0;

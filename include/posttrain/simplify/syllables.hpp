@@ -32,6 +32,7 @@
 
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "../io/files.hpp"
 #include "../text/words.hpp"
 
 namespace posttrain::simplify {
@@ -133,8 +134,7 @@ class pronouncing_dictionary {
 
   /// Reads a CMU-format file; errors (unreadable file, a line without phones) name the line.
   static pronouncing_dictionary load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw runtime_error("posttrain::simplify::pronouncing_dictionary: cannot open " + path);
+    std::ifstream in = io::open_input_file(path);
     pronouncing_dictionary d;
     std::string line;
     long line_no = 0;

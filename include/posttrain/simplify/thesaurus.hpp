@@ -11,6 +11,7 @@
 // and without the word itself. Lookup is case-insensitive for the key.
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../io/files.hpp"
 #include "../text/words.hpp"
 
 namespace posttrain::simplify {
@@ -28,23 +30,22 @@ class thesaurus {
 
   /// Reads the .dat file; errors name the file and the line.
   static thesaurus load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw runtime_error("posttrain::simplify::thesaurus: cannot open " + path);
+    std::ifstream in = io::open_input_file(path);
     thesaurus t;
     std::string line;
     long line_no = 1;
     if (!std::getline(in, line)) throw parse_error(path, 1, 1, "empty file (expected the encoding line)");
     while (std::getline(in, line)) {
       ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto bar = line.rfind('|');
       if (bar == std::string::npos) throw parse_error(path, line_no, 1, "expected 'word|meanings'");
       const std::string word = posttrain::text::lowercase(std::string_view(line).substr(0, bar));
-      long meanings = 0;
-      try {
-        meanings = std::stol(line.substr(bar + 1));
-      } catch (const std::exception&) {
-        throw parse_error(path, line_no, long(bar) + 2, "the meaning count is not a number");
-      }
+      long meanings = -1;
+      const std::string_view count = std::string_view(line).substr(bar + 1);
+      const auto r = std::from_chars(count.data(), count.data() + count.size(), meanings);
+      if (r.ec != std::errc() || r.ptr != count.data() + count.size() || meanings < 0)
+        throw parse_error(path, line_no, long(bar) + 2, "the meaning count is not a whole number ≥ 0");
       auto& list = t.synonyms_[word];
       for (long m = 0; m < meanings; ++m) {
         if (!std::getline(in, line)) throw parse_error(path, line_no + 1, 1, "the file ends inside an entry");
