@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../core.hpp"
+#include "../io/numbers.hpp"
 
 namespace posttrain::collapse {
 
@@ -354,10 +355,9 @@ class class_statistics {
       std::string token;
       for (std::size_t k = 0; k < count; ++k) {
         if (!(is >> token)) fail(detail::message("expected ", count, " numbers after '", key, "', found ", k));
-        char* end = nullptr;
-        const double v = std::strtod(token.c_str(), &end);
-        if (*end != '\0' || !std::isfinite(v)) fail(detail::message("'", token, "' is not a finite number"));
-        dest[offset + k] = static_cast<std::remove_reference_t<decltype(dest[0])>>(v);
+        const auto v = io::read_hex_or_decimal_number(token);
+        if (!v || !std::isfinite(*v)) fail(detail::message("'", token, "' is not a finite number"));
+        dest[offset + k] = static_cast<std::remove_reference_t<decltype(dest[0])>>(*v);
       }
       if (is >> token) fail(detail::message("more than ", count, " numbers after '", key, "'"));
     };
@@ -593,11 +593,10 @@ class second_pass_statistics {
       std::string token;
       if (!(is >> key) || key != "scatter") fail("expected a 'scatter' row");
       for (index_t c = 0; c < K; ++c) {
-        char* end = nullptr;
         if (!(is >> token)) fail(detail::message("expected ", K, " numbers after 'scatter'"));
-        const double v = std::strtod(token.c_str(), &end);
-        if (*end != '\0' || !std::isfinite(v)) fail("'" + token + "' is not a finite number");
-        scatter[std::size_t(r * K + c)] = v;
+        const auto v = io::read_hex_or_decimal_number(token);
+        if (!v || !std::isfinite(*v)) fail("'" + token + "' is not a finite number");
+        scatter[std::size_t(r * K + c)] = *v;
       }
     }
     for (std::size_t k = 0; k < scatter.size(); ++k) projected_scatter_[k] += scatter[k];

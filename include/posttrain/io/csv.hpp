@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "numbers.hpp"
 
 namespace posttrain::io {
 
@@ -128,20 +129,15 @@ class csv_reader {
   long line_no_ = 0;
 };
 
-/// A field as a number; parse_error naming the record's line and the field's column if it is
-/// not one (empty, trailing characters, out of range).
+/// A field as a number (io/numbers.hpp: from_chars, spaces around it allowed, no hexadecimal);
+/// parse_error naming the record's line and the field's column if it is not one.
 inline double parse_number(const record& rec, std::size_t field, const std::string& file) {
   const std::string& s = rec.fields.at(field);
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (s.empty() || used != s.size())
-    throw parse_error(file, rec.line, rec.columns.at(field), "field " + std::to_string(field + 1) + " is not a number: '" + s + "'");
-  return v;
+  bool overflow = false;
+  if (const auto v = read_number(s, &overflow)) return *v;
+  throw parse_error(file, rec.line, rec.columns.at(field),
+                    "field " + std::to_string(field + 1) + " is not a number" +
+                        (overflow ? " within double's range" : "") + ": '" + s + "'");
 }
 
 }  // namespace posttrain::io

@@ -1,11 +1,17 @@
 #pragma once
 // A small JSON reader (RFC 8259): a value tree and a parser that reports the line and column
 // (in bytes) of the first error, invalid UTF-8 included, and a JSON Lines reader (one value per
-// line; blank lines skipped).
+// line; blank lines skipped). Strict where RFC 8259 leaves a choice: a member name that repeats
+// in an object is an error (it would otherwise silently keep one of the values), and a number
+// beyond double's range is an error. Numbers are read with std::from_chars, independent of the
+// C locale; subnormals are kept. A number outside an array also keeps its literal text, so that
+// ids such as 9007199254740993 can be passed through exactly.
 //
 //   posttrain::io::jsonl_reader in(stream, "responses.jsonl");
 //   while (auto rec = in.next()) { const auto& text = rec->value.at("text").as_string(); }
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -15,12 +21,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "../text/utf8.hpp"
 #include "../core/error.hpp"
+#include "numbers.hpp"
 
 namespace posttrain::io::json {
 
@@ -28,9 +36,16 @@ class value;
 using array = std::vector<value>;
 using object = std::vector<std::pair<std::string, value>>;  // members in input order
 
+/// A number: its value and, outside arrays, the literal as written ("" inside arrays, which hold
+/// the bulk of the numbers and need not pay for the text).
+struct number {
+  double value = 0;
+  std::string literal;
+};
+
 class value {
  public:
-  using storage = std::variant<std::nullptr_t, bool, double, std::string, array, object>;
+  using storage = std::variant<std::nullptr_t, bool, number, std::string, array, object>;
   value() : v_(nullptr) {}
   template <class T>
     requires std::is_constructible_v<storage, T&&>
@@ -38,13 +53,15 @@ class value {
 
   bool is_null() const { return std::holds_alternative<std::nullptr_t>(v_); }
   bool is_bool() const { return std::holds_alternative<bool>(v_); }
-  bool is_number() const { return std::holds_alternative<double>(v_); }
+  bool is_number() const { return std::holds_alternative<number>(v_); }
   bool is_string() const { return std::holds_alternative<std::string>(v_); }
   bool is_array() const { return std::holds_alternative<array>(v_); }
   bool is_object() const { return std::holds_alternative<object>(v_); }
 
   bool as_bool() const { return get<bool>("a boolean"); }
-  double as_number() const { return get<double>("a number"); }
+  double as_number() const { return get<number>("a number").value; }
+  /// The number's text as written; empty for a number inside an array, or one built in code.
+  const std::string& number_literal() const { return get<number>("a number").literal; }
   const std::string& as_string() const { return get<std::string>("a string"); }
   const array& as_array() const { return get<array>("an array"); }
   const object& as_object() const { return get<object>("an object"); }
@@ -113,7 +130,7 @@ class parser {
     return true;
   }
 
-  value parse_value(int depth) {
+  value parse_value(int depth, bool in_array = false) {
     if (depth > max_depth) fail("nesting deeper than 512 levels");
     skip_ws();
     if (p_ >= s_.size()) fail("unexpected end of input, expected a value");
@@ -125,7 +142,7 @@ class parser {
       case 'f': if (consume("false")) return false; break;
       case 'n': if (consume("null")) return nullptr; break;
       default:
-        if (s_[p_] == '-' || (s_[p_] >= '0' && s_[p_] <= '9')) return parse_number();
+        if (s_[p_] == '-' || (s_[p_] >= '0' && s_[p_] <= '9')) return parse_number(!in_array);
     }
     fail(std::string("unexpected character '") + s_[p_] + "', expected a value");
   }
@@ -135,10 +152,24 @@ class parser {
     object members;
     skip_ws();
     if (p_ < s_.size() && s_[p_] == '}') { ++p_; return members; }
+    std::unordered_set<std::string> seen;  // used past 16 members; a scan before
     while (true) {
       skip_ws();
       if (p_ >= s_.size() || s_[p_] != '"') fail("expected a member name in double quotes");
+      const std::size_t key_at = p_;
       std::string key = parse_string();
+      bool repeated = false;
+      if (members.size() < 16) {
+        for (const auto& m : members) repeated = repeated || m.first == key;
+      } else {
+        if (seen.empty())
+          for (const auto& m : members) seen.insert(m.first);
+        repeated = !seen.insert(key).second;
+      }
+      if (repeated) {
+        p_ = key_at;
+        fail("the member name \"" + key + "\" repeats in this object");
+      }
       skip_ws();
       if (p_ >= s_.size() || s_[p_] != ':') fail("expected ':' after a member name");
       ++p_;
@@ -156,7 +187,7 @@ class parser {
     skip_ws();
     if (p_ < s_.size() && s_[p_] == ']') { ++p_; return items; }
     while (true) {
-      items.push_back(parse_value(depth + 1));
+      items.push_back(parse_value(depth + 1, true));
       skip_ws();
       if (p_ < s_.size() && s_[p_] == ',') { ++p_; continue; }
       if (p_ < s_.size() && s_[p_] == ']') { ++p_; return items; }
@@ -164,7 +195,7 @@ class parser {
     }
   }
 
-  value parse_number() {
+  value parse_number(bool keep_literal) {
     const std::size_t start = p_;
     auto digits = [&] {
       const std::size_t d = p_;
@@ -183,9 +214,22 @@ class parser {
       if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
       if (digits() == 0) fail("a number needs digits in its exponent");
     }
-    const double v = std::strtod(std::string(s_.substr(start, p_ - start)).c_str(), nullptr);
-    if (!std::isfinite(v)) { p_ = start; fail("number out of range"); }
-    return v;
+    number n;
+    const auto r = std::from_chars(s_.data() + start, s_.data() + p_, n.value);
+    if (r.ec == std::errc::result_out_of_range) {
+      // libstdc++ reports underflow as out of range too. A literal too small for a subnormal
+      // reads as 0 (as Python's json and strtod read it); one beyond double's largest is an error.
+      if (io::detail::decimal_magnitude(s_.substr(start, p_ - start)) > 0) {
+        p_ = start;
+        fail("number out of range (beyond double's largest, 1.8e308)");
+      }
+      n.value = s_[start] == '-' ? -0.0 : 0.0;
+    } else if (r.ec != std::errc() || r.ptr != s_.data() + p_) {
+      p_ = start;
+      fail("malformed number");
+    }
+    if (keep_literal) n.literal.assign(s_.substr(start, p_ - start));
+    return n;
   }
 
   std::uint32_t hex4() {

@@ -29,6 +29,8 @@
 
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "../io/files.hpp"
+#include "../io/numbers.hpp"
 #include "../text/words.hpp"
 
 namespace posttrain::simplify {
@@ -39,8 +41,7 @@ class frequency_list {
   frequency_list() = default;
 
   static frequency_list load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw runtime_error("posttrain::simplify::frequency_list: cannot open " + path);
+    std::ifstream in = io::open_input_file(path);
     frequency_list f;
     std::string line;
     long line_no = 0;
@@ -50,11 +51,10 @@ class frequency_list {
       if (line.empty()) continue;
       const auto tab = line.find('\t');
       if (tab == std::string::npos) throw parse_error(path, line_no, 1, "expected word<TAB>count");
-      char* end = nullptr;
-      const double count = std::strtod(line.c_str() + tab + 1, &end);
-      if (end == line.c_str() + tab + 1 || *end != '\0' || !(count >= 0))
-        throw parse_error(path, line_no, long(tab) + 2, "the count is not a number ≥ 0");
-      f.add(line.substr(0, tab), count);
+      const auto count = io::read_number(std::string_view(line).substr(tab + 1));
+      if (!count || !(*count >= 0) || !std::isfinite(*count))
+        throw parse_error(path, line_no, long(tab) + 2, "the count is not a finite number ≥ 0");
+      f.add(line.substr(0, tab), *count);
     }
     return f;
   }

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "../core.hpp"
+#include "../io/numbers.hpp"
 #include "../text/utf8.hpp"
 
 namespace posttrain::value {
@@ -131,9 +132,9 @@ class vocabulary_map {
       long long b = -1, v = -1;
       std::string w;
       if (!(fields >> b >> v >> w)) fail("expected 'base_id value_id weight'");
-      char* end = nullptr;
-      const double weight = std::strtod(w.c_str(), &end);
-      if (end == w.c_str() || *end != '\0' || !std::isfinite(weight)) fail("weight '" + w + "' is not a finite number");
+      const auto read = io::read_hex_or_decimal_number(w);
+      const double weight = read ? *read : std::numeric_limits<double>::quiet_NaN();
+      if (!std::isfinite(weight)) fail("weight '" + w + "' is not a finite number");
       if (b < 0 || b >= base_size || v < 0 || v >= value_size)
         fail("ids " + std::to_string(b) + " " + std::to_string(v) + " out of range");
       m.set(b, v, weight);
