@@ -2,6 +2,8 @@
 // effective order, lowercase, corpus BLEU), and the 13a tokenizer itself.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -101,4 +103,31 @@ TEST_CASE("simplify: BLEU with several references; the one-reference path equals
       CHECK(one.score().score == twice.score().score);
     }
   }
+}
+
+TEST_CASE("simplify: long lines stay linear: hash slots reach the whole table, entities replaced in one pass",
+          "[simplify]") {
+  // Every slot of a 2^26 table is reachable: the start slot used a fixed 24 bits, so tables past
+  // 2^24 slots (references of over 2 million tokens) filled only their first quarter.
+  std::size_t highest = 0;
+  for (std::uint64_t key = 1; key < 100'000; ++key) {
+    const std::size_t slot = sp::detail::fibonacci_slot(key, 26);
+    REQUIRE(slot < (std::size_t(1) << 26));
+    highest = std::max(highest, slot);
+  }
+  CHECK(highest >= (std::size_t(1) << 25));
+  CHECK(sp::detail::fibonacci_slot(~std::uint64_t(0), 4) < 16);
+
+  // 200 000 entities: replacing them in place moved the rest of the line each time.
+  std::string entities;
+  for (int i = 0; i < 200'000; ++i) entities += "a&amp;";
+  std::string expected;
+  for (int i = 0; i < 200'000; ++i) expected += i ? " a &" : "a &";
+  CHECK(sp::tokenize_13a(entities) == expected);
+  std::string s = "x&lt;&lt;y&lt;";
+  sp::detail::replace_all(s, "&lt;", "<");
+  CHECK(s == "x<<y<");
+  s = "&&amp;amp;";
+  sp::detail::replace_all(s, "&amp;", "&");
+  CHECK(s == "&&amp;");  // left to right, the replacement not rescanned
 }

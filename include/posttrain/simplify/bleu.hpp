@@ -60,9 +60,28 @@ inline bool symbol_13a(char c) {
 
 inline bool digit(char c) { return c >= '0' && c <= '9'; }
 
+/// The slot of a key in an open-addressing table of 2^bits slots: the top bits of a Fibonacci
+/// product, so that every slot is reachable whatever the table's size (a fixed 24-bit start left
+/// the slots past 2^24 unused, and a reference of millions of tokens took minutes), and keys that
+/// differ only in their high bits spread too (FNV-1a's low bits depend on low bits alone).
+inline std::size_t fibonacci_slot(std::uint64_t key, int bits) {
+  return std::size_t((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/// Every occurrence of `from`, left to right, replaced: one pass into a new string (replacing in
+/// place moves the tail each time, quadratic on a line full of "&amp;").
 inline void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
+  std::size_t at = s.find(from);
+  if (at == std::string::npos) return;
+  std::string out;
+  out.reserve(s.size());
+  std::size_t done = 0;
+  for (; at != std::string::npos; at = s.find(from, done)) {
+    out.append(s, done, at - done).append(to);
+    done = at + from.size();
+  }
+  out.append(s, done, std::string::npos);
+  s.swap(out);
 }
 
 }  // namespace detail
@@ -215,14 +234,16 @@ class bleu_statistics {
     }
     // Ids: equal tokens, equal ids (an open-addressing table of token indices, FNV-1a hashes).
     std::size_t slots = 16;
-    while (slots < 2 * w.tokens.size()) slots *= 2;
+    int slot_bits = 4;
+    while (slots < 2 * w.tokens.size()) slots *= 2, ++slot_bits;
     w.table.assign(slots, std::uint32_t(-1));
     w.ids.resize(w.tokens.size());
     std::uint32_t distinct = 0;
     for (std::size_t i = 0; i < w.tokens.size(); ++i) {
       std::uint64_t h = 14695981039346656037ull;
       for (const char c : w.tokens[i]) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-      for (std::size_t slot = h & (slots - 1);; slot = (slot + 1) & (slots - 1)) {
+      for (std::size_t slot = detail::fibonacci_slot(h, slot_bits);;
+           slot = (slot + 1) & (slots - 1)) {
         if (w.table[slot] == std::uint32_t(-1)) {
           w.table[slot] = std::uint32_t(i);
           w.ids[i] = distinct++;
@@ -254,10 +275,11 @@ class bleu_statistics {
       };
       const std::size_t ref_begin = w.side_start[1], ref_end = w.side_start[2];
       std::size_t size = 16;
-      while (size < 8 * (ref_end - ref_begin)) size *= 2;
+      int bits = 4;
+      while (size < 8 * (ref_end - ref_begin)) size *= 2, ++bits;
       w.gram_table.assign(size, {0, 0});
       const auto slot_of = [&](std::uint64_t key) {
-        std::size_t slot = std::size_t((key * 0x9E3779B97F4A7C15ull) >> 40) & (size - 1);
+        std::size_t slot = detail::fibonacci_slot(key, bits);
         while (w.gram_table[slot].first != 0 && w.gram_table[slot].first != key) slot = (slot + 1) & (size - 1);
         return slot;
       };
