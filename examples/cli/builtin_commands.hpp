@@ -63,17 +63,10 @@ inline const bool validate_registered = add(command{
         if (format != "csv" && format != "tsv" && format != "jsonl")
           throw usage_error("cannot tell the format of '" + file + "': use --format csv|tsv|jsonl");
         std::ifstream stream;
-        if (file != "-") {
-          stream.open(file, std::ios::binary);
-          if (!stream) {
-            std::cerr << "posttrain: cannot open " << file << '\n';
-            status = 1;
-            continue;
-          }
-        }
         std::istream& in = file == "-" ? std::cin : stream;
         const std::string name = file == "-" ? "<stdin>" : file;
         try {
+          if (file != "-") stream = io::open_input_file(file, std::ios::binary);
           long records = 0;
           if (format == "jsonl") {
             io::jsonl_reader r(in, name);
@@ -84,6 +77,9 @@ inline const bool validate_registered = add(command{
           }
           std::cout << name << ": " << records << " records\n";
         } catch (const parse_error& e) {
+          std::cerr << e.what() << '\n';
+          status = 1;
+        } catch (const posttrain::runtime_error& e) {  // a directory, a file that cannot be opened
           std::cerr << e.what() << '\n';
           status = 1;
         }

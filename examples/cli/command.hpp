@@ -3,13 +3,20 @@
 // parser, and the exit-code convention (0 done, 1 bad data or a failure, 2 bad usage with a
 // one-line message on stderr).
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <posttrain/io/numbers.hpp>
 
 namespace posttrain::cli {
 
@@ -69,20 +76,44 @@ class arguments {
   std::vector<std::string> flags_, positional_;
 };
 
-/// The number given to --name, or the fallback when the option is absent; a usage_error when it
-/// is not a number.
+/// The finite number given to --name, or the fallback when the option is absent; a usage_error
+/// when it is not one (NaN and infinity included: no option means them).
 inline double number_option(const arguments& args, const std::string& name, double fallback) {
   const auto v = args.option(name);
   if (!v) return fallback;
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(*v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v->size() || v->empty()) throw usage_error("--" + name + " needs a number, not '" + *v + "'");
-  return x;
+  const auto x = io::read_number(*v);
+  if (!x || !std::isfinite(*x)) throw usage_error("--" + name + " needs a finite number, not '" + *v + "'");
+  return *x;
+}
+
+/// The whole number given to --name, within [min, max], or the fallback when it is absent; a
+/// usage_error naming the range when it is not one ("1e300", "nan", "2.5" and "0x10" are not).
+inline long long integer_option(const arguments& args, const std::string& name, long long fallback,
+                                long long min = 0, long long max = std::numeric_limits<long long>::max()) {
+  const auto v = args.option(name);
+  if (!v) return fallback;
+  const auto x = io::read_integer(*v);
+  if (!x || *x < min || *x > max)
+    throw usage_error("--" + name + " takes a whole number in [" + std::to_string(min) + ", " +
+                      (max == std::numeric_limits<long long>::max() ? std::string("2^63)") : std::to_string(max) + "]") +
+                      ", not '" + *v + "'");
+  return *x;
+}
+
+/// Standard output has failed (a full disk, a closed descriptor): an error naming it, so that no
+/// command exits 0 having lost its results. Streaming commands call this after each batch, so a
+/// long run stops soon after the first failed write; main calls flush_stdout at the end.
+inline void check_stdout(int code = 0) {
+  if (std::ferror(stdout) || !std::cout)
+    throw std::runtime_error(std::string("writing to standard output failed") +
+                             (code != 0 ? std::string(" (") + std::strerror(code) + ")" : std::string()));
+}
+
+inline void flush_stdout() {
+  errno = 0;
+  std::cout.flush();  // with stdio synchronised, this is fflush(stdout)
+  std::fflush(stdout);
+  check_stdout(errno);
 }
 
 struct command {

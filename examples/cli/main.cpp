@@ -35,29 +35,39 @@ int main(int argc, char** argv) {
   using namespace posttrain::cli;
   if (argc < 2) return usage_failure("no command given");
   const std::string first = argv[1];
+  const auto finish = [](const std::string& who, int status) {
+    try {
+      flush_stdout();
+    } catch (const std::exception& e) {
+      std::cerr << who << ": " << e.what() << '\n';
+      return 1;
+    }
+    return status;
+  };
   if (first == "--help" || first == "-h" || first == "help") {
     print_help();
-    return 0;
+    return finish("posttrain", 0);
   }
   if (first == "--version") {
     std::cout << "posttrain " << POSTTRAIN_VERSION_STRING << '\n';
-    return 0;
+    return finish("posttrain", 0);
   }
   for (const auto& c : registry()) {
     if (c.name != first) continue;
+    const std::string who = "posttrain " + c.name;
     std::vector<std::string> rest(argv + 2, argv + argc);
     for (const auto& a : rest)
       if (a == "--help" || a == "-h") {
         std::cout << c.usage;
-        return 0;
+        return finish(who, 0);
       }
     try {
-      return c.run(arguments(rest, c.options, c.flags));
+      return finish(who, c.run(arguments(rest, c.options, c.flags)));
     } catch (const usage_error& e) {
-      std::cerr << "posttrain " << c.name << ": " << e.what() << " (see posttrain " << c.name << " --help)\n";
+      std::cerr << who << ": " << e.what() << " (see posttrain " << c.name << " --help)\n";
       return 2;
     } catch (const std::exception& e) {
-      std::cerr << "posttrain " << c.name << ": " << e.what() << '\n';
+      std::cerr << who << ": " << e.what() << '\n';
       return 1;
     }
   }

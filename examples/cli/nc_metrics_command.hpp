@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <posttrain/collapse.hpp>
@@ -25,8 +26,7 @@ namespace nc_metrics_cmd {
 class matrix_source {
  public:
   explicit matrix_source(std::string path) : path_(std::move(path)) {
-    std::ifstream probe(path_, std::ios::binary);
-    if (!probe) throw std::runtime_error("cannot open " + path_);
+    std::ifstream probe = io::open_input_file(path_, std::ios::binary);
     char magic[6] = {};
     probe.read(magic, 6);
     npy_ = probe.gcount() == 6 && std::string(magic, 6) == "\x93NUMPY";
@@ -71,17 +71,14 @@ class matrix_source {
       cols_ = npy_reader_->cols();
       return;
     }
-    stream_ = std::make_unique<std::ifstream>(path_, std::ios::binary);
-    if (!*stream_) throw std::runtime_error("cannot open " + path_);
+    stream_ = std::make_unique<std::ifstream>(io::open_input_file(path_, std::ios::binary));
     csv_ = std::make_unique<io::csv_reader>(*stream_, path_);
     pending_ = csv_->next();
     cols_ = pending_ ? static_cast<index_t>(pending_->fields.size()) : 0;
     if (pending_) {
       bool numbers = true;
       for (const auto& f : pending_->fields) {
-        char* end = nullptr;
-        std::strtod(f.c_str(), &end);
-        numbers = numbers && !f.empty() && *end == '\0';
+        numbers = numbers && io::read_number(f).has_value();
       }
       if (!numbers) pending_ = csv_->next();  // a header
     }
@@ -166,18 +163,6 @@ std::string run_typed(const arguments& args, matrix_source& features, matrix_sou
   return collapse::nc_metrics(be, stats, second, opt, clf ? &*clf : nullptr).to_json();
 }
 
-inline index_t parse_count(const std::string& s, const char* option, index_t min) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (s.empty() || used != s.size() || v < min)
-    throw usage_error(std::string("--") + option + " takes an integer ≥ " + std::to_string(min) + ", not '" + s + "'");
-  return static_cast<index_t>(v);
-}
 
 inline int run(const arguments& args) {
   if (!args.positional().empty())
@@ -185,7 +170,7 @@ inline int run(const arguments& args) {
   const auto features_path = args.option("features"), labels_path = args.option("labels");
   if (!features_path || !labels_path) throw usage_error("--features and --labels are required");
   collapse::nc_options opt;
-  opt.batch_rows = parse_count(args.option("batch").value_or("8192"), "batch", 1);
+  opt.batch_rows = integer_option(args, "batch", 8192, 1, index_t(1) << 31);
   const auto mean = args.option("global-mean").value_or("sample");
   if (mean == "class-means")
     opt.mean = collapse::global_mean::class_means;
@@ -199,13 +184,11 @@ inline int run(const arguments& args) {
   else if (route != "auto")
     throw usage_error("--route must be auto, projected or gram, not '" + route + "'");
   opt.divide_by_classes = !args.flag("no-divide");
-  if (const auto r = args.option("pinv-rtol")) {
-    char* end = nullptr;
-    opt.pinv_rtol = std::strtod(r->c_str(), &end);
-    if (r->empty() || *end != '\0' || !(opt.pinv_rtol >= 0))
-      throw usage_error("--pinv-rtol takes a number ≥ 0, not '" + *r + "'");
+  if (args.option("pinv-rtol")) {
+    opt.pinv_rtol = number_option(args, "pinv-rtol", opt.pinv_rtol);
+    if (!(opt.pinv_rtol >= 0)) throw usage_error("--pinv-rtol takes a number ≥ 0");
   }
-  if (const auto r = args.option("max-rank")) opt.max_rank = parse_count(*r, "max-rank", 0);
+  opt.max_rank = integer_option(args, "max-rank", opt.max_rank, 0);
 
   matrix_source features(*features_path), labels(*labels_path);
   if (features.cols() < 1) throw std::runtime_error(*features_path + ": no rows");
@@ -213,15 +196,23 @@ inline int run(const arguments& args) {
     throw std::runtime_error(*labels_path + ": labels need one column (or a 1-d .npy), found " +
                              std::to_string(labels.cols()));
   index_t classes = 0;
-  if (const auto k = args.option("classes")) {
-    classes = parse_count(*k, "classes", 2);
+  if (args.option("classes")) {
+    classes = integer_option(args, "classes", 0, 2, index_t(1) << 31);
   } else {  // K = the largest label + 1, from a pass over the labels alone
     std::vector<std::int64_t> y;
+    std::unordered_set<std::int64_t> distinct;
     index_t seen = 0;
     while (const index_t n = read_labels(labels, opt.batch_rows, seen, y)) {
-      for (auto v : y) classes = std::max<index_t>(classes, v + 1);
+      for (auto v : y) classes = std::max<index_t>(classes, v + 1), distinct.insert(v);
       seen += n;
     }
+    // One stray label (10^8, say) would make K = 10^8 + 1 classes of statistics, gigabytes of
+    // them, almost all empty: K far beyond the labels seen must be asked for with --classes.
+    const auto present = static_cast<index_t>(distinct.size());
+    if (classes > 4 * present + 1024)
+      throw std::runtime_error(*labels_path + ": the largest label is " + std::to_string(classes - 1) + ", so K would be " +
+                               std::to_string(classes) + ", but only " + std::to_string(present) +
+                               " distinct labels occur; give --classes K if that many classes are meant");
   }
   const bool single = features.npy() && features.kind() == 'f' && features.item_size() == 4;
   std::cout << (single ? run_typed<float>(args, features, labels, classes, opt)

@@ -6,6 +6,7 @@
 // lengths that disagree) is an error naming FILE:LINE, or with --skip-bad it is skipped, counted
 // and reported on stderr at the end; a line is never half-written.
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <posttrain/io/files.hpp>
 #include <posttrain/io/json.hpp>
 #include <posttrain/reward.hpp>
 
@@ -28,24 +30,18 @@ namespace reward_cmd {
 
 namespace json = io::json;
 
-/// Compact JSON numbers for JSONL: shortest round-trip form, null for NaN and infinities.
+/// Compact JSON numbers for JSONL: the shortest form that reads back exactly (std::to_chars,
+/// independent of the locale). Callers check finiteness first (check_finite); JSON has no NaN.
 inline void write_number(std::ostream& os, double v) {
-  if (!std::isfinite(v)) {
-    os << "null";
-    return;
-  }
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v == 0 ? 0.0 : v);
-  // The shortest of %.15g..%.17g that reads back exactly.
-  for (int digits = 15; digits < 17; ++digits) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", digits, v == 0 ? 0.0 : v);
-    if (std::strtod(shorter, nullptr) == v) {
-      os << shorter;
-      return;
-    }
-  }
-  os << buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v == 0 ? 0.0 : v);
+  os.write(buf, r.ptr - buf);
+}
+
+inline std::string number_text(double v) {
+  std::ostringstream os;
+  write_number(os, v);
+  return os.str();
 }
 
 inline void write_array(std::ostream& os, const std::vector<double>& v) {
@@ -61,6 +57,13 @@ inline void write_array(std::ostream& os, const std::vector<double>& v) {
 struct bad_line : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// Results that overflowed (rewards of 1e308, say) are an error for their line, not a null.
+inline void check_finite(const std::vector<double>& v, const char* what) {
+  for (std::size_t k = 0; k < v.size(); ++k)
+    if (!std::isfinite(v[k]))
+      throw bad_line(std::string(what) + "[" + std::to_string(k) + "] is not finite (the inputs overflow a double)");
+}
 
 inline const json::value& member(const json::value& v, const char* key) {
   if (!v.is_object()) throw bad_line(std::string("the line is ") + v.type_name() + ", not an object");
@@ -83,6 +86,16 @@ inline std::vector<double> numbers(const json::value& v, const char* key) {
   return out;
 }
 
+/// A JSON number that must be a whole number in [min, max] (2^53 at most, where doubles are
+/// exact): 25.7, 1e300 and NaN are errors naming the field, never a truncated integer.
+inline long long whole_number(const json::value& x, long long min, long long max, const std::string& what) {
+  const double v = x.is_number() ? x.as_number() : std::numeric_limits<double>::quiet_NaN();
+  if (!(v >= double(min) && v <= double(max)) || v != std::floor(v))
+    throw bad_line(what + " must be a whole number in [" + std::to_string(min) + ", " + std::to_string(max) + "], not " +
+                   (x.is_number() ? (x.number_literal().empty() ? number_text(v) : x.number_literal()) : x.type_name()));
+  return static_cast<long long>(v);
+}
+
 inline std::string text_of(const json::value& v, const char* key) {
   const json::value& s = member(v, key);
   if (!s.is_string()) throw bad_line(std::string("\"") + key + "\" is " + s.type_name() + ", not a string");
@@ -97,8 +110,7 @@ inline std::istream& open_input(const arguments& args, std::unique_ptr<std::ifst
     name = "<stdin>";
     return std::cin;
   }
-  file = std::make_unique<std::ifstream>(name);
-  if (!*file) throw std::runtime_error("cannot open " + name);
+  file = std::make_unique<std::ifstream>(io::open_input_file(name));
   return *file;
 }
 
@@ -144,10 +156,8 @@ inline reward::sentence_feedback read_sentence(const json::value& s, std::size_t
     reward::statement_feedback f;
     f.text = text_of(x, "text");
     f.truth = text_of(x, "truth");
-    const json::value& h = member(x, "helpfulness");
-    if (!h.is_number() || h.as_number() != std::floor(h.as_number()))
-      throw bad_line("sentences[" + std::to_string(index) + "]: helpfulness must be an integer grade");
-    f.helpfulness = static_cast<int>(h.as_number());
+    f.helpfulness = static_cast<int>(whole_number(member(x, "helpfulness"), -1'000'000, 1'000'000,
+                                                  "sentences[" + std::to_string(index) + "]: helpfulness"));
     out.statements.push_back(std::move(f));
   }
   return out;
@@ -181,7 +191,11 @@ inline int run_trace(const arguments& args) {
       const auto& p = offsets.as_array()[k];
       if (!p.is_array() || p.as_array().size() != 2 || !p.as_array()[0].is_number() || !p.as_array()[1].is_number())
         throw bad_line("token_offsets[" + std::to_string(k) + "] is not a pair [begin, end] of numbers");
-      tokens.push_back({index_t(p.as_array()[0].as_number()), index_t(p.as_array()[1].as_number())});
+      const auto offset = [&](int i) {
+        return index_t(whole_number(p.as_array()[std::size_t(i)], 0, index_t(1) << 53,
+                                    "token_offsets[" + std::to_string(k) + "][" + std::to_string(i) + "]"));
+      };
+      tokens.push_back({offset(0), offset(1)});
     }
     const json::value& sentences = member(v, "sentences");
     if (!sentences.is_array()) throw bad_line(std::string("\"sentences\" is ") + sentences.type_name() + ", not an array");
@@ -200,16 +214,18 @@ inline int run_trace(const arguments& args) {
     if (const json::value* id = v.find("id")) {
       os << "\"id\":";
       if (id->is_string()) write_json_string(os, id->as_string());
-      else if (id->is_number()) write_number(os, id->as_number());
+      else if (id->is_number()) os << id->number_literal();  // byte for byte
       else throw bad_line("\"id\" must be a string or a number");
       os << ',';
     }
+    check_finite(traced.token_rewards, "token_rewards");
     os << "\"token_rewards\":";
     write_array(os, traced.token_rewards);
     os << ",\"unmatched_statements\":" << traced.unmatched_statements
        << ",\"unmatched_sentences\":" << traced.unmatched_sentences
        << ",\"filtered_sentences\":" << traced.filtered_sentences << "}\n";
     std::cout << os.str();
+    check_stdout();
     ++written;
     unmatched += traced.unmatched_statements;
   });
@@ -243,6 +259,7 @@ inline const bool trace_registered = add(command{
 
 struct gae_row {
   std::optional<std::string> id;
+  bool id_is_number = false;  // then written as the literal it was, unquoted
   std::vector<double> rewards, values, mask, advantages, returns;
 };
 
@@ -277,7 +294,8 @@ inline int run_gae(const arguments& args) {
     os << '{';
     if (r.id) {
       os << "\"id\":";
-      write_json_string(os, *r.id);
+      if (r.id_is_number) os << *r.id;
+      else write_json_string(os, *r.id);
       os << ',';
     }
     os << "\"advantages\":";
@@ -286,6 +304,7 @@ inline int run_gae(const arguments& args) {
     write_array(os, r.returns);
     os << "}\n";
     std::cout << os.str();
+    check_stdout();
     ++written;
   };
   const long skipped = for_each_line(in, name, args.flag("skip-bad"), [&](const json::value& v, long) {
@@ -299,20 +318,23 @@ inline int run_gae(const arguments& args) {
                      " elements; they must be equal");
     if (const json::value* id = v.find("id")) {
       if (id->is_string()) r.id = id->as_string();
-      else if (id->is_number()) {
-        std::ostringstream s;
-        write_number(s, id->as_number());
-        r.id = s.str();
-      } else throw bad_line("\"id\" must be a string or a number");
+      else if (id->is_number()) r.id = id->number_literal(), r.id_is_number = true;  // byte for byte
+      else throw bad_line("\"id\" must be a string or a number");
     }
+    for (std::size_t k = 0; k < r.mask.size(); ++k)
+      if (r.mask[k] != 0 && r.mask[k] != 1)
+        throw bad_line("mask[" + std::to_string(k) + "] is " + number_text(r.mask[k]) + "; a mask holds 0 or 1");
     const index_t t = index_t(r.rewards.size());
     r.advantages.resize(r.rewards.size());
     r.returns.resize(r.rewards.size());
-    stats.merge(reward::gae(be, tensor_view<const double, 2>(r.rewards.data(), 1, t),
-                            tensor_view<const double, 2>(r.values.data(), 1, t),
-                            tensor_view<const double, 2>(r.mask.data(), 1, t),
-                            tensor_view<double, 2>(r.advantages.data(), 1, t),
-                            tensor_view<double, 2>(r.returns.data(), 1, t), o));
+    const auto row_stats = reward::gae(be, tensor_view<const double, 2>(r.rewards.data(), 1, t),
+                                       tensor_view<const double, 2>(r.values.data(), 1, t),
+                                       tensor_view<const double, 2>(r.mask.data(), 1, t),
+                                       tensor_view<double, 2>(r.advantages.data(), 1, t),
+                                       tensor_view<double, 2>(r.returns.data(), 1, t), o);
+    check_finite(r.advantages, "advantages");
+    check_finite(r.returns, "returns");
+    stats.merge(row_stats);  // after the checks: a skipped line must not count
     if (whiten) rows.push_back(std::move(r));
     else emit(r);
   });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <posttrain/io/csv.hpp>
+#include <posttrain/io/files.hpp>
 #include <posttrain/rm_eval.hpp>
 
 #include "command.hpp"
@@ -68,24 +69,20 @@ inline std::vector<long long> parse_list(const std::string& s, const char* optio
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size() || v < 1)
-      throw usage_error(std::string("--") + option + " takes positive integers separated by commas, not '" + s + "'");
-    out.push_back(v);
+    const auto v = io::read_integer(item);
+    if (!v || *v < 1)
+      throw usage_error(std::string("--") + option + " takes positive whole numbers separated by commas, not '" + s + "'");
+    out.push_back(*v);
   }
+  if (out.empty()) throw usage_error(std::string("--") + option + " needs at least one number");
   return out;
 }
 
 inline void write_accuracy(json_writer& w, const char* name, const rm_eval::accuracy_result& a,
-                           const rm_eval::interval* ci) {
+                           const rm_eval::interval* ci, std::int64_t prompts_without_pair = -1) {
   w.key(name).begin_object();
   w.field("accuracy", a.accuracy).field("pairs", a.pairs).field("correct", a.correct);
+  if (prompts_without_pair >= 0) w.field("prompts_without_pair", static_cast<long long>(prompts_without_pair));
   w.field("proxy_ties", a.ties).field("gold_ties", a.gold_ties);
   if (ci) w.field("ci_lower", ci->lower).field("ci_upper", ci->upper);
   w.end_object();
@@ -96,36 +93,47 @@ inline int run(const arguments& args) {
   const std::string file = args.positional()[0];
   const auto ties = parse_ties(args.option("ties").value_or("zero"));
   const auto best_of = parse_list(args.option("best-of").value_or("1,2,4,8,16"), "best-of");
-  const auto resamples = parse_list(args.option("bootstrap").value_or("1000"), "bootstrap").at(0);
-  const auto seed = parse_list(args.option("seed").value_or("1"), "seed").at(0);
+  const long long resamples = integer_option(args, "bootstrap", 1000, 0, 100'000'000);
+  const long long seed = integer_option(args, "seed", 1, 0);
 
   std::ifstream stream;
-  if (file != "-") {
-    stream.open(file, std::ios::binary);
-    if (!stream) throw std::runtime_error("cannot open " + file);
-  }
+  if (file != "-") stream = io::open_input_file(file, std::ios::binary);
   const auto s = read_scores(file == "-" ? std::cin : stream, file == "-" ? "<stdin>" : file);
   if (s.prompts() == 0) throw std::runtime_error(file + ": no rows after the header");
 
-  auto boot = [&](auto statistic) {
-    return rm_eval::bootstrap(s.prompts(), [&](std::span<const std::int64_t> p) { return statistic(rm_eval::select_prompts(s, p)); },
+  // --bootstrap 0: the statistics alone, with no interval fields.
+  const auto boot_over = [&](const rm_eval::prompt_scores& data, auto statistic) {
+    if (resamples == 0) return rm_eval::interval{statistic(data)};
+    return rm_eval::bootstrap(data.prompts(),
+                              [&](std::span<const std::int64_t> p) { return statistic(rm_eval::select_prompts(data, p)); },
                               resamples, 0.95, static_cast<std::uint64_t>(seed));
+  };
+  auto boot = [&](auto statistic) { return boot_over(s, statistic); };
+  const auto bounds = [&](json_writer& to, const rm_eval::interval& ci, const char* lower = "ci_lower",
+                          const char* upper = "ci_upper") {
+    if (resamples > 0) to.field(lower, ci.lower).field(upper, ci.upper);
   };
   json_writer w(std::cout);
   w.begin_object();
   w.field("file", file).field("prompts", s.prompts()).field("responses", static_cast<long long>(s.proxy.size()));
   w.field("tie_policy", args.option("ties").value_or("zero"));
-  bool every_prompt_has_a_pair = true;
-  for (std::int64_t p = 0; p < s.prompts(); ++p) every_prompt_has_a_pair = every_prompt_has_a_pair && s.responses(p) >= 2;
-  if (every_prompt_has_a_pair) {
-    const auto ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::first_pair_accuracy(x, ties).accuracy; });
-    write_accuracy(w, "first_pair_accuracy", rm_eval::first_pair_accuracy(s, ties), &ci);
+  // The first pair of each prompt that has one; the others are counted, not silently dropped.
+  std::vector<std::int64_t> with_pair;
+  for (std::int64_t p = 0; p < s.prompts(); ++p)
+    if (s.responses(p) >= 2) with_pair.push_back(p);
+  if (!with_pair.empty()) {
+    const auto paired = rm_eval::select_prompts(s, with_pair);
+    const auto ci =
+        boot_over(paired, [&](const rm_eval::prompt_scores& x) { return rm_eval::first_pair_accuracy(x, ties).accuracy; });
+    write_accuracy(w, "first_pair_accuracy", rm_eval::first_pair_accuracy(paired, ties), resamples > 0 ? &ci : nullptr,
+                   s.prompts() - static_cast<std::int64_t>(with_pair.size()));
   }
   const auto all_ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::all_pairs_accuracy(x, ties).accuracy; });
-  write_accuracy(w, "all_pairs_accuracy", rm_eval::all_pairs_accuracy(s, ties), &all_ci);
+  write_accuracy(w, "all_pairs_accuracy", rm_eval::all_pairs_accuracy(s, ties), resamples > 0 ? &all_ci : nullptr);
   const auto bon_ci = boot([](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_agreement(x).agreement; });
-  w.key("best_of_n_agreement").begin_object();
-  w.field("agreement", bon_ci.estimate).field("ci_lower", bon_ci.lower).field("ci_upper", bon_ci.upper).end_object();
+  w.key("best_of_n_agreement").begin_object().field("agreement", bon_ci.estimate);
+  bounds(w, bon_ci);
+  w.end_object();
 
   std::int64_t min_k = s.responses(0);
   for (std::int64_t p = 1; p < s.prompts(); ++p) min_k = std::min(min_k, s.responses(p));
@@ -135,15 +143,18 @@ inline int run(const arguments& args) {
     const auto gold = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gold(x, n); });
     const auto gain = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gain(x, n); });
     w.begin_object().field("n", n);
-    w.field("gold", gold.estimate).field("gold_ci_lower", gold.lower).field("gold_ci_upper", gold.upper);
-    w.field("gain", gain.estimate).field("gain_ci_lower", gain.lower).field("gain_ci_upper", gain.upper);
+    w.field("gold", gold.estimate);
+    bounds(w, gold, "gold_ci_lower", "gold_ci_upper");
+    w.field("gain", gain.estimate);
+    bounds(w, gain, "gain_ci_lower", "gain_ci_upper");
     w.end_object();
   }
   w.end_array();
 
   auto with_ci = [&](const char* name, auto statistic) {
     const auto ci = boot(statistic);
-    w.key(name).begin_object().field("value", ci.estimate).field("ci_lower", ci.lower).field("ci_upper", ci.upper);
+    w.key(name).begin_object().field("value", ci.estimate);
+    bounds(w, ci);
     w.end_object();
   };
   w.key("correlation_all_responses").begin_object();
@@ -159,7 +170,8 @@ inline int run(const arguments& args) {
                                    std::pair{"spearman", rm_eval::rank_correlation::spearman}}) {
     const auto m = rm_eval::mean_prompt_correlation(s, kind);
     const auto ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::mean_prompt_correlation(x, kind).mean; });
-    w.key(name).begin_object().field("mean", m.mean).field("ci_lower", ci.lower).field("ci_upper", ci.upper);
+    w.key(name).begin_object().field("mean", m.mean);
+    bounds(w, ci);
     w.field("prompts", m.prompts).field("undefined", m.undefined).end_object();
   }
   w.end_object();
@@ -180,7 +192,8 @@ inline const bool registered = add(command{
     "agreement, best-of-N gold reward and normalised gain for each N that every prompt allows,\n"
     "Pearson/Spearman/Kendall correlations over all responses and the per-prompt Kendall and\n"
     "Spearman averaged over prompts. 95% bootstrap intervals resample prompts (R resamples,\n"
-    "default 1000, seeded). --ties: a proxy tie counts 0\n"
+    "default 1000, seeded; 0: no intervals). The first-pair accuracy is over the prompts with\n"
+    "2 or more responses (prompts_without_pair counts the others). --ties: a proxy tie counts 0\n"
     "(default, as reward-bench), 1/2, or is excluded. A missing or non-numeric score is an\n"
     "error naming FILE:LINE:COLUMN.\n",
     {"ties", "best-of", "bootstrap", "seed"},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <posttrain/io/files.hpp>
 #include <posttrain/simplify.hpp>
 #include <posttrain/simplify/pairs.hpp>
 
@@ -53,8 +54,7 @@ inline syllable_source load_syllables(const arguments& args) {
 
 inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std::ifstream>& file) {
   if (name == "-") return std::cin;
-  file = std::make_unique<std::ifstream>(name);
-  if (!*file) throw std::runtime_error("cannot open " + name);
+  file = std::make_unique<std::ifstream>(io::open_input_file(name));
   return *file;
 }
 
@@ -77,7 +77,7 @@ inline int run_pairs(const arguments& args) {
   simplify::pair_filter_options o;
   o.min_bleu = number_option(args, "min-bleu", o.min_bleu);
   o.min_difference = number_option(args, "min-difference", o.min_difference);
-  o.min_words = index_t(number_option(args, "min-words", double(o.min_words)));
+  o.min_words = index_t(integer_option(args, "min-words", o.min_words, 0));
   o.lang = parse_language(args);
   if (auto u = args.option("unknown")) o.unknown_token = *u;
   if (auto s = args.option("score")) {
@@ -156,6 +156,7 @@ inline int run_pairs(const arguments& args) {
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
+    check_stdout();
     if (progress) std::fprintf(stderr, "\r%ld pairs, %ld kept", pairs, counts[0]);
   }
   if (progress) std::fprintf(stderr, "\n");
@@ -226,6 +227,7 @@ inline int run_readability(const arguments& args) {
       }
     });
     for (std::size_t c = 0; c < chunks; ++c) std::fwrite(formatted[c].data(), 1, formatted[c].size(), stdout);
+    check_stdout();
   }
   return 0;
 }

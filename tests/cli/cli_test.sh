@@ -5,7 +5,9 @@ tool=$1
 work=$2
 rm -rf "$work" && mkdir -p "$work"
 failures=0
+checks=0
 expect() {  # expect <exit code> <regex on stdout+stderr> <args...>
+  checks=$((checks + 1))
   local code=$1 pattern=$2
   shift 2
   local out
@@ -106,6 +108,59 @@ printf 'the DH AH0\ncat K AE1 T\nsat S AE1 T\non AA1 N\nmat M AE1 T\ncool K UW1 
 expect 0 "6	1	6	116.145	-1.450	0" readability --dictionary "$work/dict.txt" --learn-syllables "$work/text.txt"
 expect 2 "--learn-syllables needs --dictionary" readability --learn-syllables "$work/text.txt"
 
-checks=52
+# Hostile and careless input: directories, lost output, numbers that are not what was meant.
+mkdir -p "$work/a_dir"
+expect 1 "a_dir: is a directory, not a file" readability "$work/a_dir"
+expect 1 "a_dir: is a directory, not a file" gae "$work/a_dir"
+expect 1 "a_dir: is a directory, not a file" rm-eval "$work/a_dir"
+expect 1 "a_dir: is a directory, not a file" validate --format csv "$work/a_dir"
+expect 1 "a_dir: is a directory, not a file" nc-metrics --features "$work/a_dir" --labels "$work/nc_labels.csv"
+expect_full() {  # expect_full <args...>: standard output is /dev/full, so the command must fail
+  checks=$((checks + 1))
+  local out rc
+  out=$("$tool" "$@" 2>&1 >/dev/full)
+  rc=$?
+  if [[ $rc -ne 1 ]] || ! grep -q "writing to standard output failed" <<<"$out"; then
+    echo "FAIL: posttrain $* >/dev/full -> exit $rc (want 1), output:"
+    echo "$out" | sed 's/^/    /'
+    failures=$((failures + 1))
+  fi
+}
+expect_full --version
+expect_full readability "$work/text.txt"
+expect_full simplify-pairs --min-bleu 5 "$work/pairs.tsv"
+expect_full gae "$work/gae.jsonl"
+expect_full trace-rewards "$work/trace_one.jsonl"
+expect_full rm-eval --bootstrap 0 "$work/scores.csv"
+expect_full nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect_full validate "$work/good.tsv"
+printf '{"rewards":[],"values":[]}\n' >"$work/gae_empty.jsonl"
+expect 0 '^\{"advantages":\[\],"returns":\[\]\}' gae "$work/gae_empty.jsonl"
+printf '{"id":9007199254740993,"rewards":[1],"values":[0]}\n{"id":1.50,"rewards":[1],"values":[0]}\n' >"$work/gae_ids.jsonl"
+expect 0 '^\{"id":9007199254740993,' gae "$work/gae_ids.jsonl"
+expect 0 '^\{"id":1.50,' gae "$work/gae_ids.jsonl"
+printf '{"rewards":[1e308,1e308],"values":[0,0]}\n' >"$work/gae_overflow.jsonl"
+expect 1 "gae_overflow.jsonl:1: advantages\[0\] is not finite" gae "$work/gae_overflow.jsonl"
+printf '{"rewards":[1,1,1],"values":[0,0,0],"mask":[0.5,-1,7]}\n' >"$work/gae_mask.jsonl"
+expect 1 "gae_mask.jsonl:1: mask\[0\] is 0.5; a mask holds 0 or 1" gae "$work/gae_mask.jsonl"
+printf '{"rewards":[1],"values":[0],"rewards":[2]}\n' >"$work/gae_dup.jsonl"
+expect 1 'gae_dup.jsonl:1:29: the member name "rewards" repeats' gae "$work/gae_dup.jsonl"
+sed 's/\[11,14\]/[11,14.5]/' "$work/trace_one.jsonl" >"$work/trace_frac.jsonl"
+expect 1 'token_offsets\[3\]\[1\] must be a whole number in \[0, 9007199254740992\], not 14.5' trace-rewards "$work/trace_frac.jsonl"
+sed 's/"helpfulness": 2/"helpfulness": 1e300/' "$work/trace_one.jsonl" >"$work/trace_help.jsonl"
+expect 1 'helpfulness must be a whole number in \[-1000000, 1000000\], not 1e300' trace-rewards "$work/trace_help.jsonl"
+expect 2 "--min-words takes a whole number in \[0, 2\^63\), not '1e300'" simplify-pairs --min-words 1e300 "$work/pairs.tsv"
+expect 2 "--min-words takes a whole number .*not 'nan'" simplify-pairs --min-words nan "$work/pairs.tsv"
+expect 2 "--min-bleu needs a finite number, not 'nan'" simplify-pairs --min-bleu nan "$work/pairs.tsv"
+expect 2 "--eos-penalty needs a finite number, not 'nan'" trace-rewards --eos-penalty nan "$work/trace_one.jsonl"
+expect 2 "--bootstrap takes a whole number in \[0, 100000000\], not '0x10'" rm-eval --bootstrap 0x10 "$work/scores.csv"
+printf 'prompt_id,response_id,proxy,gold\na,1,0x10,1\na,2,1,0\n' >"$work/hex_score.csv"
+expect 1 "hex_score.csv:2:5: field 3 is not a number: '0x10'" rm-eval "$work/hex_score.csv"
+printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,0.1,0\nb,1,0.3,0.2\n' >"$work/lonely.csv"
+expect 0 '"prompts_without_pair": 1' rm-eval --bootstrap 20 "$work/lonely.csv"
+out=$("$tool" rm-eval --bootstrap 0 "$work/scores.csv" 2>&1)
+checks=$((checks + 1))
+if grep -q "ci_lower" <<<"$out"; then echo "FAIL: rm-eval --bootstrap 0 still prints intervals"; failures=$((failures + 1)); fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
