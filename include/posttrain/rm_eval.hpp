@@ -6,4 +6,5 @@
 #include "rm_eval/best_of_n.hpp"
 #include "rm_eval/bootstrap.hpp"
 #include "rm_eval/correlation.hpp"
+#include "rm_eval/pooled.hpp"
 #include "rm_eval/prompt_correlation.hpp"

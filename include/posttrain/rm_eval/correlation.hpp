@@ -47,6 +47,16 @@ inline std::uint64_t sortable_bits(double v) { return posttrain::detail::order_k
 /// with sequential memory access.
 template <class Record, class Key>
 void radix_sort(std::vector<Record>& v, const Key& key) {
+  if (v.size() <= 32) {  // one prompt's responses: an insertion sort, not four 65 536-entry histograms
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      const Record r = v[i];
+      const auto k = key(r);
+      std::size_t j = i;
+      for (; j > 0 && key(v[j - 1]) > k; --j) v[j] = v[j - 1];
+      v[j] = r;
+    }
+    return;
+  }
   std::vector<Record> tmp(v.size());
   std::vector<std::size_t> count(std::size_t{1} << 16);
   for (int shift = 0; shift < 64; shift += 16) {
@@ -60,26 +70,48 @@ void radix_sort(std::vector<Record>& v, const Key& key) {
   }
 }
 
+/// A sum with Neumaier's compensation: the rounding error of each addition is kept and added
+/// back, so a million terms are summed to about one rounding (plain summation drifted by 1e-11
+/// in Spearman's ρ at n = 10^6).
+struct compensated_sum {
+  double sum = 0, compensation = 0;
+  void add(double v) {
+    const double t = sum + v;
+    compensation += std::abs(sum) >= std::abs(v) ? (sum - t) + v : (v - t) + sum;
+    sum = t;
+  }
+  double value() const { return sum + compensation; }
+};
+
+/// Pearson's r of points i in [0, n) with weights w(i) ≥ 0 (a point of weight 2 counts as two
+/// equal points): x(i), y(i), w(i) are callables. NaN for a total weight below 2 or a constant.
+template <class X, class Y, class W>
+double weighted_pearson(std::size_t n, const X& x, const Y& y, const W& w) {
+  compensated_sum total, sx, sy;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double wi = w(i);
+    total.add(wi), sx.add(wi * x(i)), sy.add(wi * y(i));
+  }
+  const double weight = total.value();
+  if (!(weight >= 2)) return nan;
+  const double mx = sx.value() / weight, my = sy.value() / weight;
+  compensated_sum sxy, sxx, syy;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double wi = w(i), dx = x(i) - mx, dy = y(i) - my;
+    sxy.add(wi * dx * dy), sxx.add(wi * dx * dx), syy.add(wi * dy * dy);
+  }
+  if (sxx.value() == 0 || syy.value() == 0) return nan;
+  return std::clamp(sxy.value() / std::sqrt(sxx.value() * syy.value()), -1.0, 1.0);
+}
+
 }  // namespace detail
 
-/// Pearson's r. NaN for n < 2 or a constant vector.
+/// Pearson's r. NaN for n < 2 or a constant vector. Sums are compensated (detail::compensated_sum).
 inline double pearson(std::span<const double> x, std::span<const double> y) {
   detail::check_pair("pearson", x, y);
-  const std::size_t n = x.size();
-  if (n < 2) return detail::nan;
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < n; ++i) mx += x[i], my += y[i];
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double dx = x[i] - mx, dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx == 0 || syy == 0) return detail::nan;
-  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
+  if (x.size() < 2) return detail::nan;
+  return detail::weighted_pearson(
+      x.size(), [&](std::size_t i) { return x[i]; }, [&](std::size_t i) { return y[i]; }, [](std::size_t) { return 1.0; });
 }
 
 /// 1-based ranks with ties given their average rank (scipy.stats.rankdata 'average').
