@@ -3,10 +3,15 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
+#include <memory>
+#include <span>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <posttrain/io/csv.hpp>
@@ -101,77 +106,139 @@ inline int run(const arguments& args) {
   const auto s = read_scores(file == "-" ? std::cin : stream, file == "-" ? "<stdin>" : file);
   if (s.prompts() == 0) throw std::runtime_error(file + ": no rows after the header");
 
-  // --bootstrap 0: the statistics alone, with no interval fields.
-  const auto boot_over = [&](const rm_eval::prompt_scores& data, auto statistic) {
-    if (resamples == 0) return rm_eval::interval{statistic(data)};
-    return rm_eval::bootstrap(data.prompts(),
-                              [&](std::span<const std::int64_t> p) { return statistic(rm_eval::select_prompts(data, p)); },
-                              resamples, 0.95, static_cast<std::uint64_t>(seed));
+  // Every statistic is a function of the prompts drawn, so a resample is given as how many
+  // times each prompt was drawn (bootstrap_counts_of_many: the draws of bootstrap, made once for
+  // all statistics) and each statistic is computed from per-prompt values worked out once:
+  // O(prompts) a resample, O(responses) for the pooled correlations, resamples spread over the
+  // threads. --bootstrap 0: the statistics alone, with no interval fields.
+  using counts_view = std::span<const std::int32_t>;
+  std::vector<std::function<double(counts_view)>> statistics;
+  const auto add_statistic = [&](std::function<double(counts_view)> f) {
+    statistics.push_back(std::move(f));
+    return statistics.size() - 1;
   };
-  auto boot = [&](auto statistic) { return boot_over(s, statistic); };
-  const auto bounds = [&](json_writer& to, const rm_eval::interval& ci, const char* lower = "ci_lower",
+  // The mean of per-prompt values weighted by the counts, NaN values left out (NaN if none is left).
+  struct weighted_mean {
+    std::shared_ptr<const std::vector<double>> values;
+    double operator()(counts_view c) const {
+      double total = 0, weight = 0;
+      for (std::size_t p = 0; p < values->size(); ++p)
+        if (c[p] != 0 && !std::isnan((*values)[p])) total += c[p] * (*values)[p], weight += c[p];
+      return weight > 0 ? total / weight : std::numeric_limits<double>::quiet_NaN();
+    }
+  };
+  // Pooled accuracy: Σ credit / Σ pairs over the prompts drawn.
+  struct pooled_accuracy {
+    std::shared_ptr<const std::vector<double>> credit, pairs;
+    double operator()(counts_view c) const {
+      double t = 0, n = 0;
+      for (std::size_t p = 0; p < pairs->size(); ++p) t += c[p] * (*credit)[p], n += c[p] * (*pairs)[p];
+      return n > 0 ? t / n : std::numeric_limits<double>::quiet_NaN();
+    }
+  };
+  const auto per_prompt = [&](const auto& value) {
+    auto out = std::make_shared<std::vector<double>>(static_cast<std::size_t>(s.prompts()));
+    for (std::int64_t p = 0; p < s.prompts(); ++p) {
+      const auto b = static_cast<std::size_t>(s.offsets[p]), k = static_cast<std::size_t>(s.responses(p));
+      (*out)[std::size_t(p)] = value(std::span(s.proxy).subspan(b, k), std::span(s.gold).subspan(b, k));
+    }
+    return std::shared_ptr<const std::vector<double>>(std::move(out));
+  };
+  // first_k = 2: the first pair (prompts with one response contribute nothing); 0: all pairs.
+  const auto accuracy_of_prompts = [&](std::int64_t first_k) {
+    auto credit = std::make_shared<std::vector<double>>(), pairs = std::make_shared<std::vector<double>>();
+    for (std::int64_t p = 0; p < s.prompts(); ++p) {
+      const std::int64_t one[] = {p};
+      const auto r = rm_eval::all_pairs_accuracy(rm_eval::select_prompts(s, one), ties, first_k);
+      pairs->push_back(double(r.pairs));
+      credit->push_back(r.pairs > 0 ? std::round(2 * r.accuracy * double(r.pairs)) / 2 : 0);  // a multiple of 1/2
+    }
+    return pooled_accuracy{credit, pairs};
+  };
+
+  std::vector<std::int64_t> with_pair;
+  for (std::int64_t p = 0; p < s.prompts(); ++p)
+    if (s.responses(p) >= 2) with_pair.push_back(p);
+  const auto first_pair_stat = with_pair.empty() ? 0 : add_statistic(accuracy_of_prompts(2));
+  const auto all_pairs_stat = add_statistic(accuracy_of_prompts(0));
+  const auto agreement_stat =
+      add_statistic(weighted_mean{per_prompt([](auto proxy, auto gold) { return rm_eval::best_of_n_agreement(proxy, gold); })});
+  std::int64_t min_k = s.responses(0);
+  for (std::int64_t p = 1; p < s.prompts(); ++p) min_k = std::min(min_k, s.responses(p));
+  const weighted_mean base{per_prompt([](auto proxy, auto gold) { return rm_eval::best_of_n_gold(proxy, gold, 1); })};
+  std::vector<std::pair<long long, std::size_t>> best_of_n_stats;  // N, the gold statistic (the gain is next)
+  for (const long long n : best_of) {
+    if (n > min_k) continue;  // needs N responses in every prompt
+    const weighted_mean picked{per_prompt([n](auto proxy, auto gold) { return rm_eval::best_of_n_gold(proxy, gold, n); })};
+    const weighted_mean oracle{per_prompt([n](auto, auto gold) { return rm_eval::best_of_n_gold(gold, gold, n); })};
+    best_of_n_stats.emplace_back(n, add_statistic(picked));
+    add_statistic([=](counts_view c) { return rm_eval::normalized_gain(picked(c), base(c), oracle(c)); });
+  }
+  const auto pooled = std::make_shared<const rm_eval::pooled_correlations>(s);
+  const auto pearson_stat = add_statistic([pooled](counts_view c) { return pooled->pearson(c); });
+  const auto spearman_stat = add_statistic([pooled](counts_view c) { return pooled->spearman(c); });
+  const auto kendall_stat = add_statistic([pooled](counts_view c) { return pooled->kendall_tau_b(c); });
+  const auto kendall_of = [](auto proxy, auto gold) { return rm_eval::kendall_tau(proxy, gold); };
+  const auto spearman_of = [](auto proxy, auto gold) { return rm_eval::spearman(proxy, gold); };
+  const auto prompt_kendall_stat = add_statistic(weighted_mean{per_prompt(kendall_of)});
+  const auto prompt_spearman_stat = add_statistic(weighted_mean{per_prompt(spearman_of)});
+
+  const auto fill = [&](counts_view c, std::span<double> out) {
+    for (std::size_t k = 0; k < statistics.size(); ++k) out[k] = statistics[k](c);
+  };
+  std::vector<rm_eval::interval> ci(statistics.size());
+  if (resamples > 0)
+    ci = rm_eval::bootstrap_counts_of_many(s.prompts(), statistics.size(), fill, resamples, 0.95,
+                                           static_cast<std::uint64_t>(seed), true);
+  const auto bounds = [&](json_writer& to, std::size_t stat, const char* lower = "ci_lower",
                           const char* upper = "ci_upper") {
-    if (resamples > 0) to.field(lower, ci.lower).field(upper, ci.upper);
+    if (resamples > 0) to.field(lower, ci[stat].lower).field(upper, ci[stat].upper);
   };
+
   json_writer w(std::cout);
   w.begin_object();
   w.field("file", file).field("prompts", s.prompts()).field("responses", static_cast<long long>(s.proxy.size()));
   w.field("tie_policy", args.option("ties").value_or("zero"));
   // The first pair of each prompt that has one; the others are counted, not silently dropped.
-  std::vector<std::int64_t> with_pair;
-  for (std::int64_t p = 0; p < s.prompts(); ++p)
-    if (s.responses(p) >= 2) with_pair.push_back(p);
   if (!with_pair.empty()) {
-    const auto paired = rm_eval::select_prompts(s, with_pair);
-    const auto ci =
-        boot_over(paired, [&](const rm_eval::prompt_scores& x) { return rm_eval::first_pair_accuracy(x, ties).accuracy; });
-    write_accuracy(w, "first_pair_accuracy", rm_eval::first_pair_accuracy(paired, ties), resamples > 0 ? &ci : nullptr,
-                   s.prompts() - static_cast<std::int64_t>(with_pair.size()));
+    write_accuracy(w, "first_pair_accuracy", rm_eval::first_pair_accuracy(rm_eval::select_prompts(s, with_pair), ties),
+                   resamples > 0 ? &ci[first_pair_stat] : nullptr, s.prompts() - static_cast<std::int64_t>(with_pair.size()));
   }
-  const auto all_ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::all_pairs_accuracy(x, ties).accuracy; });
-  write_accuracy(w, "all_pairs_accuracy", rm_eval::all_pairs_accuracy(s, ties), resamples > 0 ? &all_ci : nullptr);
-  const auto bon_ci = boot([](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_agreement(x).agreement; });
-  w.key("best_of_n_agreement").begin_object().field("agreement", bon_ci.estimate);
-  bounds(w, bon_ci);
+  write_accuracy(w, "all_pairs_accuracy", rm_eval::all_pairs_accuracy(s, ties),
+                 resamples > 0 ? &ci[all_pairs_stat] : nullptr);
+  w.key("best_of_n_agreement").begin_object().field("agreement", rm_eval::best_of_n_agreement(s).agreement);
+  bounds(w, agreement_stat);
   w.end_object();
-
-  std::int64_t min_k = s.responses(0);
-  for (std::int64_t p = 1; p < s.prompts(); ++p) min_k = std::min(min_k, s.responses(p));
   w.key("best_of_n").begin_array();
-  for (const long long n : best_of) {
-    if (n > min_k) continue;  // needs N responses in every prompt
-    const auto gold = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gold(x, n); });
-    const auto gain = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::best_of_n_gain(x, n); });
+  for (const auto& [n, stat] : best_of_n_stats) {
     w.begin_object().field("n", n);
-    w.field("gold", gold.estimate);
-    bounds(w, gold, "gold_ci_lower", "gold_ci_upper");
-    w.field("gain", gain.estimate);
-    bounds(w, gain, "gain_ci_lower", "gain_ci_upper");
+    w.field("gold", rm_eval::best_of_n_gold(s, n));
+    bounds(w, stat, "gold_ci_lower", "gold_ci_upper");
+    w.field("gain", rm_eval::best_of_n_gain(s, n));
+    bounds(w, stat + 1, "gain_ci_lower", "gain_ci_upper");
     w.end_object();
   }
   w.end_array();
-
-  auto with_ci = [&](const char* name, auto statistic) {
-    const auto ci = boot(statistic);
-    w.key(name).begin_object().field("value", ci.estimate);
-    bounds(w, ci);
+  w.key("correlation_all_responses").begin_object();
+  const auto with_ci = [&](const char* name, double value, std::size_t stat) {
+    w.key(name).begin_object().field("value", value);
+    bounds(w, stat);
     w.end_object();
   };
-  w.key("correlation_all_responses").begin_object();
-  with_ci("pearson", [](const rm_eval::prompt_scores& x) { return rm_eval::pearson(x.proxy, x.gold); });
-  with_ci("spearman", [](const rm_eval::prompt_scores& x) { return rm_eval::spearman(x.proxy, x.gold); });
-  with_ci("kendall_tau_b", [](const rm_eval::prompt_scores& x) { return rm_eval::kendall_tau(x.proxy, x.gold); });
+  with_ci("pearson", rm_eval::pearson(s.proxy, s.gold), pearson_stat);
+  with_ci("spearman", rm_eval::spearman(s.proxy, s.gold), spearman_stat);
   const auto counts = rm_eval::kendall_count(s.proxy, s.gold);
+  with_ci("kendall_tau_b", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::b), kendall_stat);
   w.field("kendall_tau_a", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::a));
   w.field("kendall_tau_c", rm_eval::kendall_tau(counts, rm_eval::kendall_variant::c));
   w.end_object();
   w.key("correlation_per_prompt_mean").begin_object();
-  for (const auto& [name, kind] : {std::pair{"kendall_tau_b", rm_eval::rank_correlation::kendall_tau_b},
-                                   std::pair{"spearman", rm_eval::rank_correlation::spearman}}) {
+  for (const auto& [name, kind, stat] :
+       {std::tuple{"kendall_tau_b", rm_eval::rank_correlation::kendall_tau_b, prompt_kendall_stat},
+        std::tuple{"spearman", rm_eval::rank_correlation::spearman, prompt_spearman_stat}}) {
     const auto m = rm_eval::mean_prompt_correlation(s, kind);
-    const auto ci = boot([&](const rm_eval::prompt_scores& x) { return rm_eval::mean_prompt_correlation(x, kind).mean; });
     w.key(name).begin_object().field("mean", m.mean);
-    bounds(w, ci);
+    bounds(w, stat);
     w.field("prompts", m.prompts).field("undefined", m.undefined).end_object();
   }
   w.end_object();
