@@ -131,3 +131,14 @@ TEST_CASE("simplify: long lines stay linear: hash slots reach the whole table, e
   sp::detail::replace_all(s, "&amp;", "&");
   CHECK(s == "&&amp;");  // left to right, the replacement not rescanned
 }
+
+TEST_CASE("simplify: lowercase BLEU lowercases as sacrebleu (Python's str.lower)", "[simplify]") {
+  sp::bleu_options lower;
+  lower.lowercase = true;
+  // sacrebleu gives 100 for both: the final sigma and the dotted capital I lowercase as Python's.
+  CHECK(sp::sentence_bleu("\u039F\u0394\u039F\u03A3 \u039A\u0391\u039B\u0397 \u0395\u0399\u039D\u0391\u0399 \u0391\u03A5\u03A4\u0397",
+                          "\u03BF\u03B4\u03BF\u03C2 \u03BA\u03B1\u03BB\u03B7 \u03B5\u03B9\u03BD\u03B1\u03B9 \u03B1\u03C5\u03C4\u03B7", lower)
+            .score == Approx(100.0));
+  CHECK(sp::sentence_bleu("\u0130K\u0130 G\u00DCZEL \u0130NSAN VAR", "i\u0307ki\u0307 g\u00FCzel i\u0307nsan var", lower).score ==
+        Approx(100.0));
+}

@@ -53,6 +53,31 @@ TEST_CASE("text: runs of terminals are scanned once (a million dots, as code poi
   CHECK(sentences_of("Wait" + bangs + " and" + dots + " Go! Now.") == 3);
 }
 
+TEST_CASE("text: Unicode's categories decide words and sentence starts, at every code point", "[text]") {
+  // Symbols (So) are not words, below U+10000 or above it; letters and numbers of every script are.
+  CHECK(tx::words("I \u2764 \U0001F3B5 music \U0001F600!") == strings{"I", "music"});
+  CHECK(tx::words("\u0645\u0631\u062D\u0628\u0627 \u0663 \u0915\u093F\u0924\u093E\u092C") ==
+        strings{"\u0645\u0631\u062D\u0628\u0627", "\u0663", "\u0915\u093F\u0924\u093E\u092C"});  // Arabic, a digit, Devanagari with its marks
+  CHECK(tx::words("\u65E5\u672C\uFF1A\u8A9E") == strings{"\u65E5\u672C", "\u8A9E"});  // a fullwidth colon splits
+  CHECK(tx::words("\U00010428\U00010429 x") == strings{"\U00010428\U00010429", "x"});  // Deseret letters
+  // An emoji after a full stop does not start a sentence; a letter of a script without case does.
+  CHECK(tx::split_sentences("Great. \U0001F600 see you.") == strings{"Great. \U0001F600 see you."});
+  CHECK(tx::split_sentences("Done. \u65E5\u672C\u8A9E.") == strings{"Done.", "\u65E5\u672C\u8A9E."});
+  CHECK(tx::split_sentences("Done. \u0645\u0631\u062D\u0628\u0627.") == strings{"Done.", "\u0645\u0631\u062D\u0628\u0627."});
+}
+
+TEST_CASE("text: lowercase equals Python's str.lower (final sigma, dotted capital I, every script)", "[text]") {
+  // The expected strings are Python 3.11's str.lower of the inputs.
+  CHECK(tx::lowercase("\u039F\u0394\u039F\u03A3 \u039F\u0394\u039F\u03A3. \u03A3 \u0391\u03A3'\u03A3") ==
+        "\u03BF\u03B4\u03BF\u03C2 \u03BF\u03B4\u03BF\u03C2. \u03C3 \u03B1\u03C3'\u03C2");
+  CHECK(tx::lowercase("\u0130K\u0130") == "i\u0307ki\u0307");
+  CHECK(tx::lowercase("\u038C\u03A3\u039F\u03A3\u0384") == "\u03CC\u03C3\u03BF\u03C2\u0384");
+  CHECK(tx::lowercase("\u00C0\u00C9\u00CE \u0100\u011E\u0141\u017D \u0391\u0392\u0393 \u0414\u0416\u042F \u00DF "
+                      "\u216B \u24B6 \U00010400 \u01C4 \u01C7 \u13A0 \u210C \u212A \u212B") ==
+        "\u00E0\u00E9\u00EE \u0101\u011F\u0142\u017E \u03B1\u03B2\u03B3 \u0434\u0436\u044F \u00DF "
+        "\u217B \u24D0 \U00010428 \u01C6 \u01C9 \uAB70 \u210C k \u00E5");
+}
+
 TEST_CASE("text: lowercase and accent folding", "[text]") {
   CHECK(tx::lowercase("ÀÉÎÕÜ Ç ĀĞŁŽ ΑΒΓ ДЖЯ ß") == "àéîõü ç āğłž αβγ джя ß");
   CHECK(tx::lowercase("ABC\xff") == "abc\xEF\xBF\xBD");
