@@ -489,6 +489,52 @@ void group_tests(const Backend& be) {
     require_close(download(out.view), e, 1e-12);
     CHECK(s.count() == 4);
   }
+  SECTION("REINFORCE++ on a multi-turn row: zero restarts at the observation, skip carries through it") {
+    // mask 1 1 0 0 1 1 (an observation in the middle), the reward at the end (verl#7278).
+    ref::matrix r(1, 6), m(1, 6, 1.0);
+    r.data = {0, 0, 0, 0, 0, 1};
+    m(0, 2) = m(0, 3) = 0;
+    auto dr = upload<double>(poisoned(r, m)), dm = upload<double>(m);
+    auto zero = output<double>(1, 6), skip = output<double>(1, 6);
+    rw::discounted_returns(be, dr.view, dm.view, zero.view, 1.0);
+    const auto s = rw::discounted_returns(be, dr.view, dm.view, skip.view, 1.0, rw::mask_semantics::skip);
+    ref::matrix ez(1, 6), es(1, 6);
+    ez.data = {0, 0, 0, 0, 1, 1};  // the first turn gets no return
+    es.data = {1, 1, 1, 1, 1, 1};  // every turn gets the final reward; the masked ones carry it
+    require_close(download(zero.view), ez, 0);
+    require_close(download(skip.view), es, 0);
+    CHECK(s.count() == 4);
+    auto adv = output<double>(1, 6);
+    rw::reinforce_plus_plus_advantages(be, dr.view, dm.view, adv.view, 0.9, {}, rw::mask_semantics::skip);
+    const auto got = download(adv.view);
+    CHECK(got(0, 2) == 0);  // masked positions stay 0 after whitening
+    CHECK(got(0, 3) == 0);
+    CHECK(got(0, 0) < got(0, 1));  // 0.9^3 · 0.9^2 … discounted through the observation: rising
+    CHECK(got(0, 1) < got(0, 4));
+  }
+  SECTION("GRPO leaves responses without valid tokens out of the baseline; std_floor bounds the divisor") {
+    const std::vector<double> scores = {1, 2, 100, 3, 7};
+    const std::vector<std::int64_t> group = {4, 4, 4, 4, 5};
+    const std::vector<std::uint8_t> counted = {1, 1, 0, 1, 1};  // response 2 is empty
+    const auto a = rw::grpo_advantages(scores, group, {}, counted);
+    const double sd = 1.0;  // {1, 2, 3}: mean 2, unbiased std 1
+    CHECK(a[0] == Approx(-1 / (sd + 1e-6)).epsilon(1e-14));
+    CHECK(a[1] == 0);
+    CHECK(a[2] == 0);
+    CHECK(a[3] == Approx(1 / (sd + 1e-6)).epsilon(1e-14));
+    CHECK(a[4] == Approx(7 / (1 + 1e-6)).epsilon(1e-14));  // alone in its group
+    const auto l = rw::rloo_advantages(scores, group, counted);
+    CHECK(l[0] == Approx(1 - 2.5).epsilon(1e-14));
+    CHECK(l[2] == 0);
+    // Near-equal rewards: the std is rounding noise, the floor keeps the advantages small.
+    const std::vector<double> close = {1.0, 1.0 + 1e-5, 1.0 - 1e-5};
+    const std::vector<std::int64_t> one = {0, 0, 0};
+    CHECK(std::abs(rw::grpo_advantages(close, one)[1]) > 0.9);
+    CHECK(std::abs(rw::grpo_advantages(close, one, {.std_floor = 1e-3})[1]) < 0.011);
+    CHECK_THROWS_WITH(rw::grpo_advantages(close, one, {.std_floor = -1}), Catch::Contains("std_floor -1"));
+    CHECK_THROWS_WITH(rw::grpo_advantages(close, one, {}, std::vector<std::uint8_t>{1}),
+                      Catch::Contains("counted has 1 elements"));
+  }
   SECTION("adaptive KL controller follows trl's update") {
     rw::adaptive_kl_controller c(0.2, 6.0, 10000);
     CHECK(c.update(12.0, 256) == Approx(0.2 * (1 + 0.2 * 256 / 10000.0)));

@@ -114,10 +114,12 @@ struct gae_kernel {
   }
 };
 
-/// Discounted returns: the affine reverse scan y_t = r_t + γ·y_{t+1} at valid positions, reset
-/// to 0 at masked ones; then the row's statistics of the returns.
+/// Discounted returns: the affine reverse scan y_t = r_t + γ·y_{t+1} at valid positions; at a
+/// masked one the return is reset to 0 (zero) or carried through unchanged (skip); then the
+/// row's statistics of the returns.
 struct returns_kernel {
   double gamma;
+  bool skip;
 
   template <class Team, class R, class M, class G, class S>
   POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const R& r, const M& mask, const G& ret,
@@ -128,7 +130,7 @@ struct returns_kernel {
         r.extent(1), op{},
         [&](index_t t) {
           const bool m = valid(mask(i, t));
-          return op::value_type{m ? gamma : 0.0, keep(double(r(i, t)), m)};
+          return op::value_type{m ? gamma : (skip ? 1.0 : 0.0), keep(double(r(i, t)), m)};
         },
         [&](index_t t, double y) { ret(i, t) = static_cast<TG>(y); });
     row_moments(team, i, ret, mask, stats);
@@ -167,20 +169,25 @@ whitening_statistics gae(const B& be, const R& rewards, const V& values, const M
   return detail::merge_rows(be, std::as_const(stats).view());
 }
 
-/// Discounted returns G_t = r_t + γ·G_{t+1} where mask ≠ 0, reset to 0 after each masked
-/// position (verl's REINFORCE++ returns: the running return is multiplied by the mask), 0 at
-/// masked positions; returns their masked statistics.
+/// Discounted returns G_t = r_t + γ·G_{t+1} where mask ≠ 0; returns their masked statistics.
+/// At a masked position:
+///   zero (default, verl's REINFORCE++: the running return is multiplied by the mask) the return
+///        is 0 and the recursion restarts there, so in a multi-turn row (mask 1 1 0 0 1 1, the
+///        reward at the end) the first turn gets no return;
+///   skip the return is carried through unchanged (the masked position holds it), so every turn
+///        gets the final reward, as GAE's skip semantics give (verl#7278).
 template <backend B, tensor_of_rank<2> R, tensor_of_rank<2> M, tensor_of_rank<2> G>
   requires accessible_by<R, B> && accessible_by<M, B> && accessible_by<G, B> && mutable_tensor<G>
 whitening_statistics discounted_returns(const B& be, const R& rewards, const M& mask, const G& returns,
-                                        double gamma = 1.0) {
+                                        double gamma = 1.0, mask_semantics masking = mask_semantics::zero) {
   constexpr std::string_view who = "reward::discounted_returns";
   posttrain::detail::check_same_shape(who, "rewards", rewards, "mask", mask);
   posttrain::detail::check_same_shape(who, "rewards", rewards, "returns", returns);
   detail::check_discount(who, "gamma", gamma);
   const index_t rows = rewards.extent(0);
   auto stats = allocate<double>(be, {rows, index_t{3}});
-  ops::for_each_row(be, rows, detail::returns_kernel{gamma}, posttrain::detail::to_const_view(rewards),
+  ops::for_each_row(be, rows, detail::returns_kernel{gamma, masking == mask_semantics::skip},
+                    posttrain::detail::to_const_view(rewards),
                     posttrain::detail::to_const_view(mask), posttrain::detail::to_view(returns), stats.view());
   return detail::merge_rows(be, std::as_const(stats).view());
 }
