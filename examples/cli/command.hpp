@@ -116,6 +116,12 @@ inline void flush_stdout() {
   check_stdout(errno);
 }
 
+/// The cap on one input line's size, --max-line-bytes (default 16 MiB): what one record may cost
+/// in memory is a small multiple of it, so a stray 100 MB line is an error, not gigabytes.
+inline std::size_t max_line_bytes(const arguments& args) {
+  return static_cast<std::size_t>(integer_option(args, "max-line-bytes", 16 << 20, 1, 1LL << 40));
+}
+
 struct command {
   std::string name;
   std::string summary;                  // one line, for `posttrain --help`

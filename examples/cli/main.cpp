@@ -2,6 +2,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include "builtin_commands.hpp"
 #include "nc_metrics_command.hpp"
@@ -66,7 +67,18 @@ int main(int argc, char** argv) {
     } catch (const usage_error& e) {
       std::cerr << who << ": " << e.what() << " (see posttrain " << c.name << " --help)\n";
       return 2;
-    } catch (const std::exception& e) {
+    } catch (const std::bad_alloc&) {
+      std::cerr << who << ": out of memory (a very long line, or a huge class count? see " << c.name
+                << " --help for the limits)\n";
+      return 1;
+    } catch (const posttrain::error& e) {  // the library's checks and the readers' errors
+      std::cerr << who << ": " << e.what() << '\n';
+      return 1;
+    } catch (const std::runtime_error& e) {  // failures the commands report
+      std::cerr << who << ": " << e.what() << '\n';
+      return 1;
+    } catch (const std::exception& e) {  // anything else is a defect, and says so
+      std::cerr << who << ": internal error: " << e.what() << '\n';
       std::cerr << who << ": " << e.what() << '\n';
       return 1;
     }

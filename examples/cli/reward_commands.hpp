@@ -117,11 +117,15 @@ inline std::istream& open_input(const arguments& args, std::unique_ptr<std::ifst
 /// Runs each line through `handle` (which throws bad_line or io::parse_error on a bad line);
 /// --skip-bad counts and skips those; returns the number of lines skipped.
 template <class Handle>
-long for_each_line(std::istream& in, const std::string& name, bool skip_bad, const Handle& handle) {
+long for_each_line(std::istream& in, const std::string& name, bool skip_bad, std::size_t max_line,
+                   const Handle& handle) {
   long skipped = 0, line_no = 0;
   std::string first_problem, line;
   while (std::getline(in, line)) {
     ++line_no;
+    if (line.size() > max_line + (line.empty() || line.back() != '\r' ? 0 : 1))
+      throw std::runtime_error(name + ":" + std::to_string(line_no) + ": the line is longer than " +
+                               std::to_string(max_line) + " bytes (--max-line-bytes)");
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       handle(json::parser(line, name, line_no).parse(), line_no);
@@ -182,7 +186,7 @@ inline int run_trace(const arguments& args) {
   std::string name;
   std::istream& in = open_input(args, file, name);
   long written = 0, unmatched = 0;
-  const long skipped = for_each_line(in, name, args.flag("skip-bad"), [&](const json::value& v, long) {
+  const long skipped = for_each_line(in, name, args.flag("skip-bad"), max_line_bytes(args), [&](const json::value& v, long) {
     const std::string response = text_of(v, "response");
     const json::value& offsets = member(v, "token_offsets");
     if (!offsets.is_array()) throw bad_line(std::string("\"token_offsets\" is ") + offsets.type_name() + ", not an array");
@@ -250,7 +254,7 @@ inline const bool trace_registered = add(command{
     "strings do) or bytes. A response without EOS gets --eos-penalty (default -1) on its last\n"
     "token; sentences ending in '?' get no reward unless --keep-questions. A malformed line is\n"
     "an error naming FILE:LINE, or skipped and counted with --skip-bad.\n",
-    {"granularity", "offsets", "eos-penalty"},
+    {"granularity", "offsets", "eos-penalty", "max-line-bytes"},
     {"skip-bad", "keep-questions"},
     run_trace});
 
@@ -307,7 +311,7 @@ inline int run_gae(const arguments& args) {
     check_stdout();
     ++written;
   };
-  const long skipped = for_each_line(in, name, args.flag("skip-bad"), [&](const json::value& v, long) {
+  const long skipped = for_each_line(in, name, args.flag("skip-bad"), max_line_bytes(args), [&](const json::value& v, long) {
     gae_row r;
     r.rewards = numbers(v, "rewards");
     r.values = numbers(v, "values");
@@ -364,7 +368,7 @@ inline const bool gae_registered = add(command{
     "statistics over every valid position of the file (unbiased, ε added: trl and verl; biased,\n"
     "ε as a floor: OpenRLHF); the rows are then written at the end. A malformed line is an error\n"
     "naming FILE:LINE, or skipped and counted with --skip-bad.\n",
-    {"gamma", "lambda", "masking", "whiten"},
+    {"gamma", "lambda", "masking", "whiten", "max-line-bytes"},
     {"skip-bad"},
     run_gae});
 

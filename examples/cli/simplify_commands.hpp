@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,8 +100,10 @@ inline int run_pairs(const arguments& args) {
   const host_backend_for_cli be;
   const bool progress = isatty(2) != 0;
   constexpr std::size_t batch = 16384;
-  line_batches reader1(in1);
-  std::unique_ptr<line_batches> reader2 = in2 ? std::make_unique<line_batches>(*in2) : nullptr;
+  const std::size_t max_line = max_line_bytes(args);
+  const std::string name1 = ref_file ? *ref_file : (args.positional().empty() ? "-" : args.positional()[0]);
+  line_batches reader1(in1, name1 == "-" ? "<stdin>" : name1, max_line);
+  std::unique_ptr<line_batches> reader2 = in2 ? std::make_unique<line_batches>(*in2, *mt_file, max_line) : nullptr;
   std::vector<std::string_view> reference(batch), translation(batch);
   std::vector<long> line_of(batch);
   std::vector<simplify::pair_decision> decisions(batch);
@@ -188,7 +191,7 @@ inline const bool pairs_registered = add(command{
     "Runs in batches on all cores with constant memory; a progress line on a terminal; the kept and\n"
     "dropped counts by reason, and malformed lines (not two fields; skipped), on stderr at the end.\n",
     {"min-bleu", "min-difference", "min-words", "score", "language", "dictionary", "unknown", "reference",
-     "translation"},
+     "translation", "max-line-bytes"},
     {"learn-syllables"},
     run_pairs});
 
@@ -204,7 +207,8 @@ inline int run_readability(const arguments& args) {
   // in input order (constant memory).
   const host_backend_for_cli be;
   constexpr std::size_t batch = 65536, chunk = 1024;
-  line_batches reader(in);
+  const std::string name = args.positional().empty() ? "-" : args.positional()[0];
+  line_batches reader(in, name == "-" ? "<stdin>" : name, max_line_bytes(args));
   std::vector<std::string> formatted(batch / chunk);
   for (;;) {
     const auto& lines = reader.next(batch);
@@ -219,8 +223,10 @@ inline int run_readability(const arguments& args) {
           append_integer(out, counts.words, false);
           append_integer(out, counts.sentences);
           append_integer(out, counts.syllables);
-          append_fixed3(out, simplify::flesch_reading_ease(counts, lang));
-          append_fixed3(out, simplify::flesch_kincaid_grade(counts));
+          // A line without words has no score (the formulas would give FRE 206.835): nan.
+          const double nan = std::numeric_limits<double>::quiet_NaN();
+          append_fixed3(out, counts.words > 0 ? simplify::flesch_reading_ease(counts, lang) : nan);
+          append_fixed3(out, counts.words > 0 ? simplify::flesch_kincaid_grade(counts) : nan);
           append_integer(out, static_cast<long long>(counts.invalid_bytes));
           out += '\n';
         }
@@ -239,9 +245,10 @@ inline const bool readability_registered = add(command{
     "                             [FILE]\n\n"
     "For each line of FILE ('-' or none: standard input) prints words, sentences, syllables, the\n"
     "Flesch reading ease of the language, the Flesch–Kincaid grade and the count of invalid UTF-8\n"
-    "bytes (replaced, never an error). --dictionary: a CMU pronouncing dictionary for syllables;\n"
-    "--learn-syllables: letter rules learned from it for the words it lacks, not the heuristic.\n",
-    {"language", "dictionary"},
+    "bytes (replaced, never an error); a line without words scores nan. --dictionary: a CMU\n"
+    "pronouncing dictionary for syllables; --learn-syllables: letter rules learned from it for the\n"
+    "words it lacks, not the heuristic. --max-line-bytes N: the longest line accepted (16 MiB).\n",
+    {"language", "dictionary", "max-line-bytes"},
     {"learn-syllables"},
     run_readability});
 

@@ -158,6 +158,15 @@ printf 'prompt_id,response_id,proxy,gold\na,1,0x10,1\na,2,1,0\n' >"$work/hex_sco
 expect 1 "hex_score.csv:2:5: field 3 is not a number: '0x10'" rm-eval "$work/hex_score.csv"
 printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,0.1,0\nb,1,0.3,0.2\n' >"$work/lonely.csv"
 expect 0 '"prompts_without_pair": 1' rm-eval --bootstrap 20 "$work/lonely.csv"
+printf 'One line.\rAnother line.\r' >"$work/cr_only.txt"
+expect 1 "cr_only.txt:1: a carriage return inside the line" readability "$work/cr_only.txt"
+printf 'The cat sat.\n\nA dog.\n' >"$work/empty_line.txt"
+expect 0 "^0	0	0	nan	nan	0$" readability "$work/empty_line.txt"
+head -c 3000 /dev/zero | tr '\0' 'a' >"$work/long_line.txt"
+expect 1 "long_line.txt:1: the line is longer than 1000 bytes \(--max-line-bytes\)" readability --max-line-bytes 1000 "$work/long_line.txt"
+expect 1 "long_line.txt:1: the line is longer than 1000 bytes" gae --max-line-bytes 1000 "$work/long_line.txt"
+printf '0\n0\n0\n0\n1\n1\n1\n100000000\n' >"$work/nc_stray_label.csv"
+expect 1 "the largest label is 100000000, so K would be 100000001, but only 3 distinct labels occur" nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_stray_label.csv"
 out=$("$tool" rm-eval --bootstrap 0 "$work/scores.csv" 2>&1)
 checks=$((checks + 1))
 if grep -q "ci_lower" <<<"$out"; then echo "FAIL: rm-eval --bootstrap 0 still prints intervals"; failures=$((failures + 1)); fi
