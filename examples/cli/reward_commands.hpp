@@ -206,11 +206,10 @@ inline int run_trace(const arguments& args) {
     std::vector<reward::sentence_feedback> feedback;
     for (std::size_t k = 0; k < sentences.as_array().size(); ++k)
       feedback.push_back(read_sentence(sentences.as_array()[k], k));
-    bool eos = true;
-    if (const json::value* e = v.find("ends_with_eos")) {
-      if (!e->is_bool()) throw bad_line("\"ends_with_eos\" must be true or false");
-      eos = e->as_bool();
-    }
+    // Required: a missing flag would have to be guessed, and the guess decides a penalty.
+    const json::value& e = member(v, "ends_with_eos");
+    if (!e.is_bool()) throw bad_line("\"ends_with_eos\" must be true or false");
+    const bool eos = e.as_bool();
     const auto traced = reward::trace_rewards(response, tokens, feedback, eos, config);
     // The whole record is formatted before any of it is written.
     std::ostringstream os;

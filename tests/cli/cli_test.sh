@@ -77,7 +77,7 @@ expect 2 '--route must be auto, projected or gram' nc-metrics --route fast --fea
 # trace-rewards and gae: JSONL in, JSONL out; malformed lines name FILE:LINE or are skipped.
 cat >"$work/trace.jsonl" <<'JSONL'
 {"id": "a", "response": "Yes it is. No.", "token_offsets": [[0,3],[4,6],[7,10],[11,14]], "ends_with_eos": false, "sentences": [{"text": "Yes it is.", "statements": [{"text": "it is", "truth": "wrong", "helpfulness": 2}]}]}
-{"id": "b", "response": "x", "token_offsets": [[0,1]], "sentences": [{"text": "x", "statements": [{"text": "x", "truth": "maybe", "helpfulness": 2}]}]}
+{"id": "b", "response": "x", "token_offsets": [[0,1]], "ends_with_eos": true, "sentences": [{"text": "x", "statements": [{"text": "x", "truth": "maybe", "helpfulness": 2}]}]}
 {"id": "c", "response": "x", "token_offsets": [[0,1]], "sentences": "none"}
 not json
 JSONL
@@ -158,6 +158,8 @@ printf 'prompt_id,response_id,proxy,gold\na,1,0x10,1\na,2,1,0\n' >"$work/hex_sco
 expect 1 "hex_score.csv:2:5: field 3 is not a number: '0x10'" rm-eval "$work/hex_score.csv"
 printf 'prompt_id,response_id,proxy,gold\na,1,0.5,1\na,2,0.1,0\nb,1,0.3,0.2\n' >"$work/lonely.csv"
 expect 0 '"prompts_without_pair": 1' rm-eval --bootstrap 20 "$work/lonely.csv"
+sed 's/"ends_with_eos": false, //' "$work/trace_one.jsonl" >"$work/trace_no_eos.jsonl"
+expect 1 'trace_no_eos.jsonl:1: no "ends_with_eos" field' trace-rewards "$work/trace_no_eos.jsonl"
 printf 'One line.\rAnother line.\r' >"$work/cr_only.txt"
 expect 1 "cr_only.txt:1: a carriage return inside the line" readability "$work/cr_only.txt"
 printf 'The cat sat.\n\nA dog.\n' >"$work/empty_line.txt"

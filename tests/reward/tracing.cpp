@@ -142,3 +142,31 @@ TEST_CASE("reward: bad labels and token spans are errors naming the position", "
   CHECK_THROWS_WITH(rw::trace_rewards(response, {{0, 1}, {2, 9}}, {}, true), Catch::Contains("token 1"));
   CHECK_THROWS_WITH(rw::trace_rewards(response, {{2, 4}, {0, 1}}, {}, true), Catch::Contains("in order"));
 }
+
+TEST_CASE("reward: a sentence absent from the response is unmatched, not placed on a shared space", "[reward]") {
+  // "Quartz melts." shares only a space ("e", "t", "s", ...) with the response: before the minimum
+  // match its informativeness landed on the token owning that character.
+  const std::string response = "Paris is the capital of France.";
+  const auto tokens = words(response);
+  const std::vector<rw::sentence_feedback> absent = {{"Quartz melts.", {{"quartz melts", "wrong", 2}}}};
+  const auto r = rw::trace_rewards(response, tokens, absent, true);
+  CHECK(r.unmatched_sentences == 1);
+  CHECK(r.unmatched_statements == 1);
+  for (const double v : r.token_rewards) CHECK(v == 0);
+  // With min_sentence_match = 0 one shared character is enough (the old behaviour).
+  rw::tracing_config any;
+  any.min_sentence_match = 0;
+  const auto loose = rw::trace_rewards(response, tokens, absent, true, any);
+  CHECK(loose.unmatched_sentences == 0);
+  // A sentence found in part: "Paris is the capital of Spain." shares 24 of its 30 characters.
+  const std::vector<rw::sentence_feedback> partial = {{"Paris is the capital of Spain.", {{"Paris is the capital", "correct", 5}}}};
+  const auto p = rw::trace_rewards(response, tokens, partial, true);
+  CHECK(p.unmatched_sentences == 0);
+  CHECK(p.unmatched_statements == 0);
+  rw::tracing_config strict;
+  strict.min_sentence_match = 0.9;
+  CHECK(rw::trace_rewards(response, tokens, partial, true, strict).unmatched_sentences == 1);
+  rw::tracing_config bad;
+  bad.min_sentence_match = 1.5;
+  CHECK_THROWS_WITH(rw::trace_rewards(response, tokens, partial, true, bad), Catch::Contains("min_sentence_match is 1.5"));
+}

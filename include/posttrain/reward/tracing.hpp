@@ -11,8 +11,11 @@
 //   2. each statement is aligned inside its sentence by longest common subsequence, mapped to
 //      the response through the sentence's match; r_T(s) goes on the token holding the
 //      statement's last matched character;
-//   3. rewards landing on one token are summed; a statement (sentence) with no matched character
-//      gets nothing and is counted as unmatched;
+//   3. rewards landing on one token are summed; a sentence whose longest common substring with
+//      the response covers less than min_sentence_match of its code points (default 1/2: a
+//      sentence absent from the response shares a space or a few letters with it by chance) gets
+//      nothing, nor do its statements, and is counted as unmatched; so is a statement with no
+//      matched character;
 //   4. granularity sentence moves all of a sentence's rewards to its end token, response moves
 //      everything to the last token; a response without EOS gets missing_eos_penalty on its last
 //      token.
@@ -24,7 +27,6 @@
 // token if none does), so the index never passes T − 1.
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -60,6 +62,9 @@ struct tracing_config {
                                               "as an ai", "i'm not able to", "i am not able to", "i don't know"};
   /// Sentences ending in '?' (after trailing spaces) get no reward.
   bool skip_questions = true;
+  /// The least fraction of a sentence's code points that its longest common substring with the
+  /// response must cover for the sentence to count as found (in [0, 1]; 0 accepts one character).
+  double min_sentence_match = 0.5;
   offset_unit offsets = offset_unit::code_points;
 };
 
@@ -87,9 +92,11 @@ struct traced_rewards {
 
 namespace detail {
 
+/// A–Z to a–z, every other byte unchanged (no locale: std::tolower folds other bytes in some).
 inline std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
   return out;
 }
 
@@ -151,6 +158,9 @@ inline std::vector<index_t> token_of_characters(const text::decoded_text& respon
 inline traced_rewards trace_rewards(std::string_view response, const std::vector<token_span>& tokens,
                                     const std::vector<sentence_feedback>& sentences, bool ends_with_eos,
                                     const tracing_config& config = {}) {
+  if (!(config.min_sentence_match >= 0 && config.min_sentence_match <= 1))
+    throw value_error(posttrain::detail::message("posttrain::reward::trace_rewards: min_sentence_match is ",
+                                                 config.min_sentence_match, "; it must be in [0, 1]"));
   const text::decoded_text resp = text::decode_utf8(response);
   const std::vector<index_t> owner = detail::token_of_characters(resp, tokens, config.offsets);
   traced_rewards out;
@@ -185,7 +195,9 @@ inline traced_rewards trace_rewards(std::string_view response, const std::vector
     const text::decoded_text sent = text::decode_utf8(sentence.text);
     const auto sentence_pos = match_positions(automaton.longest_common_substring(sent.chars), sent.chars.size());
     const index_t sentence_end = sentence_pos.empty() ? -1 : *std::max_element(sentence_pos.begin(), sentence_pos.end());
-    if (sentence_end < 0 || tokens.empty()) {
+    const auto matched = std::count_if(sentence_pos.begin(), sentence_pos.end(), [](index_t p) { return p >= 0; });
+    const bool found = sentence_end >= 0 && double(matched) >= config.min_sentence_match * double(sent.chars.size());
+    if (!found || tokens.empty()) {
       ++out.unmatched_sentences;
       out.unmatched_statements += index_t(sentence.statements.size());
       continue;
