@@ -170,3 +170,18 @@ TEST_CASE("reward: a sentence absent from the response is unmatched, not placed 
   bad.min_sentence_match = 1.5;
   CHECK_THROWS_WITH(rw::trace_rewards(response, tokens, partial, true, bad), Catch::Contains("min_sentence_match is 1.5"));
 }
+
+TEST_CASE("reward: overlapping spans: the later token owns the shared characters; a token owns its first", "[reward]") {
+  const std::string response = "abcdef";
+  const std::vector<rw::token_span> overlapping = {{0, 4}, {2, 6}};
+  const std::vector<rw::sentence_feedback> s = {{"abc", {{"abc", "correct", 2}}}};
+  rw::tracing_config c;
+  c.missing_eos_penalty = 0;
+  const auto r = rw::trace_rewards(response, overlapping, s, true, c);  // 'c' lies in both spans
+  CHECK(r.token_rewards[0] == 0);
+  CHECK(r.token_rewards[1] == Approx(1.0 + informativeness(1.0)));
+  const std::vector<rw::token_span> adjacent = {{0, 3}, {3, 6}};
+  const std::vector<rw::sentence_feedback> d = {{"abcd", {{"abcd", "correct", 2}}}};
+  const auto a = rw::trace_rewards(response, adjacent, d, true, c);  // 'd' begins token 1
+  CHECK(a.token_rewards[1] == Approx(1.0 + informativeness(1.0)));
+}
