@@ -3,7 +3,7 @@
 
 packages=(cmake ninja-build g++ libeigen3-dev libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
           libopenblas-dev catch2 libbenchmark-dev zlib1g-dev dataset-fashion-mnist pkg-config fortunes
-          pocketsphinx-en-us libsphinxbase-dev mythes-en-us locales)
+          pocketsphinx-en-us libsphinxbase-dev mythes-en-us locales clang libclang-rt-14-dev)
 
 install_missing_packages() {
   local missing=()
@@ -48,4 +48,34 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 launcher_flags() {
   command -v ccache >/dev/null && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache"
+}
+
+# fuzz_build: the libFuzzer harnesses (fuzz/), built with clang in build/fuzz.
+fuzz_build() {
+  run_quietly build/configure-fuzz.log cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTTRAIN_FUZZ=ON -DPOSTTRAIN_BUILD_TESTS=OFF -DPOSTTRAIN_BUILD_BENCH=OFF \
+    -DPOSTTRAIN_BUILD_EXAMPLES=OFF -DPOSTTRAIN_ENABLE_EIGEN=OFF -DPOSTTRAIN_ENABLE_XTENSOR=OFF \
+    -DPOSTTRAIN_DEFAULT_BACKEND=none $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  run_quietly build/build-fuzz.log cmake --build build/fuzz -j "$(nproc)"
+}
+
+fuzz_harnesses=(csv json npy text bleu readers)
+
+# fuzz_run <harness> <seconds>: runs it on its seed corpus (fuzz/corpus/<harness>, read only) and
+# a working corpus in build/fuzz/corpus/<harness>; prints executions and coverage; a finding
+# (crash-* in build/fuzz/findings) fails.
+fuzz_run() {
+  local h=$1 seconds=$2 work=build/fuzz/corpus/$1 findings=build/fuzz/findings
+  mkdir -p "$work" "$findings"
+  local log=build/fuzz/$h.log
+  if ! build/fuzz/fuzz/fuzz_"$h" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
+      -print_final_stats=1 -artifact_prefix="$findings/$h-" "$work" "fuzz/corpus/$h" >"$log" 2>&1; then
+    grep -E "invariant|ERROR|SUMMARY" "$log" | head -5
+    echo "FAILED: fuzz_$h found an input that fails (in $findings; log: $log)" >&2
+    return 1
+  fi
+  local runs cov
+  runs=$(grep -o "stat::number_of_executed_units: [0-9]*" "$log" | grep -o "[0-9]*$")
+  cov=$(grep -E "DONE" "$log" | tail -1 | grep -o "cov: [0-9]*" | grep -o "[0-9]*")
+  printf "   fuzz_%-8s %9s executions in %ss, %s coverage points, no finding\n" "$h" "$runs" "$seconds" "$cov"
 }

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <istream>
 #include <numeric>
 #include <span>
 #include <string>
@@ -42,6 +43,10 @@ class frequency_list {
 
   static frequency_list load(const std::string& path) {
     std::ifstream in = io::open_input_file(path);
+    return read(in, path);
+  }
+  /// The same from a stream (text in memory, a pipe); errors name `path`.
+  static frequency_list read(std::istream& in, const std::string& path) {
     frequency_list f;
     std::string line;
     long line_no = 0;

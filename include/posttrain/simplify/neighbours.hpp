@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <istream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -150,6 +151,10 @@ class word_vectors {
   /// finite number, a repeated word.
   static word_vectors load_text(const std::string& path) {
     std::ifstream in = io::open_input_file(path);
+    return read_text(in, path);
+  }
+  /// The same from a stream (text in memory, a pipe); errors name `path`.
+  static word_vectors read_text(std::istream& in, const std::string& path) {
     std::vector<std::string> words;
     std::vector<float> values;
     index_t width = 0;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <istream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -135,6 +136,10 @@ class pronouncing_dictionary {
   /// Reads a CMU-format file; errors (unreadable file, a line without phones) name the line.
   static pronouncing_dictionary load(const std::string& path) {
     std::ifstream in = io::open_input_file(path);
+    return read(in, path);
+  }
+  /// The same from a stream (text in memory, a pipe); errors name `path`.
+  static pronouncing_dictionary read(std::istream& in, const std::string& path) {
     pronouncing_dictionary d;
     std::string line;
     long line_no = 0;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +32,10 @@ class thesaurus {
   /// Reads the .dat file; errors name the file and the line.
   static thesaurus load(const std::string& path) {
     std::ifstream in = io::open_input_file(path);
+    return read(in, path);
+  }
+  /// The same from a stream (text in memory, a pipe); errors name `path`.
+  static thesaurus read(std::istream& in, const std::string& path) {
     thesaurus t;
     std::string line;
     long line_no = 1;
