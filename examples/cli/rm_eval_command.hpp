@@ -1,17 +1,22 @@
 #pragma once
 // posttrain rm-eval: reward-model evaluation metrics of a CSV of scored responses, as JSON.
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
-#include <map>
 #include <memory>
 #include <span>
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include <posttrain/io/csv.hpp>
@@ -37,7 +42,7 @@ inline rm_eval::prompt_scores read_scores(std::istream& in, const std::string& n
   };
   const std::size_t prompt_col = column("prompt_id"), proxy_col = column("proxy"), gold_col = column("gold");
   column("response_id");
-  std::map<std::string, std::size_t> prompt_index;
+  std::unordered_map<std::string, std::size_t> prompt_index;
   std::vector<std::vector<double>> proxy, gold;
   while (auto rec = reader.next()) {
     auto score = [&](std::size_t col) {
@@ -183,13 +188,25 @@ inline int run(const arguments& args) {
   const auto prompt_kendall_stat = add_statistic(weighted_mean{per_prompt(kendall_of)});
   const auto prompt_spearman_stat = add_statistic(weighted_mean{per_prompt(spearman_of)});
 
+  // Progress on a terminal: the resamples done, about once a second.
+  const bool progress = isatty(2) != 0 && resamples > 0;
+  std::atomic<long long> done{0};
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<long long> shown_second{0};
   const auto fill = [&](counts_view c, std::span<double> out) {
     for (std::size_t k = 0; k < statistics.size(); ++k) out[k] = statistics[k](c);
+    if (!progress) return;
+    const long long d = ++done - 1;  // the first call is the estimate
+    const long long second =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+    if (long long last = shown_second.load(); second > last && shown_second.compare_exchange_strong(last, second))
+      std::fprintf(stderr, "\rposttrain rm-eval: %lld of %lld bootstrap resamples", d, static_cast<long long>(resamples));
   };
   std::vector<rm_eval::interval> ci(statistics.size());
   if (resamples > 0)
     ci = rm_eval::bootstrap_counts_of_many(s.prompts(), statistics.size(), fill, resamples, 0.95,
                                            static_cast<std::uint64_t>(seed), true);
+  if (progress && shown_second.load() > 0) std::fprintf(stderr, "\n");
   const auto bounds = [&](json_writer& to, std::size_t stat, const char* lower = "ci_lower",
                           const char* upper = "ci_upper") {
     if (resamples > 0) to.field(lower, ci[stat].lower).field(upper, ci[stat].upper);
@@ -260,7 +277,8 @@ inline const bool registered = add(command{
     "Pearson/Spearman/Kendall correlations over all responses and the per-prompt Kendall and\n"
     "Spearman averaged over prompts. 95% bootstrap intervals resample prompts (R resamples,\n"
     "default 1000, seeded; 0: no intervals). The first-pair accuracy is over the prompts with\n"
-    "2 or more responses (prompts_without_pair counts the others). --ties: a proxy tie counts 0\n"
+    "2 or more responses (prompts_without_pair counts the others); a terminal shows the bootstrap's\n"
+    "progress on stderr. --ties: a proxy tie counts 0\n"
     "(default, as reward-bench), 1/2, or is excluded. A missing or non-numeric score is an\n"
     "error naming FILE:LINE:COLUMN.\n",
     {"ties", "best-of", "bootstrap", "seed"},
