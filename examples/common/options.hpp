@@ -1,8 +1,12 @@
 #pragma once
 // The examples' command lines: `--name value` options and `--help`.
 
+#include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
+
+#include <posttrain/io/numbers.hpp>
 
 namespace examples {
 
@@ -10,6 +14,30 @@ namespace examples {
 inline std::string option(int argc, char** argv, const std::string& name, const std::string& fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (argv[i] == "--" + name) return argv[i + 1];
+  return fallback;
+}
+
+/// --name as a finite number (posttrain::io::read_number: the whole value, no locale), or the
+/// fallback; an error naming the option otherwise.
+inline double number_option(int argc, char** argv, const std::string& name, double fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == "--" + name) {
+      const auto v = posttrain::io::read_number(argv[i + 1]);
+      if (!v || !std::isfinite(*v)) throw std::runtime_error("--" + name + " needs a finite number, not '" + argv[i + 1] + "'");
+      return *v;
+    }
+  return fallback;
+}
+
+/// --name as a whole number ≥ min, or the fallback; an error naming the option otherwise.
+inline long long whole_option(int argc, char** argv, const std::string& name, long long fallback, long long min = 0) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == "--" + name) {
+      const auto v = posttrain::io::read_integer(argv[i + 1]);
+      if (!v || *v < min)
+        throw std::runtime_error("--" + name + " needs a whole number >= " + std::to_string(min) + ", not '" + argv[i + 1] + "'");
+      return *v;
+    }
   return fallback;
 }
 

@@ -31,6 +31,8 @@
 namespace {
 
 using examples::option;
+using examples::number_option;
+using examples::whole_option;
 
 using posttrain::index_t;
 using matrix_view = posttrain::tensor_view<float, 2>;
@@ -223,14 +225,14 @@ int main(int argc, char** argv) try {
           "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]"))
     return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
-  const index_t train_n = std::stol(option(argc, argv, "train", "20000"));
-  const int epochs = std::stoi(option(argc, argv, "epochs", "5"));
-  const unsigned seed = static_cast<unsigned>(std::stoul(option(argc, argv, "seed", "1")));
+  const index_t train_n = whole_option(argc, argv, "train", 20000);
+  const int epochs = whole_option(argc, argv, "epochs", 5);
+  const unsigned seed = static_cast<unsigned>(whole_option(argc, argv, "seed", 1));
   cl::complement_options copt;
   copt.base.kind = cl::objective::graphcl;
   copt.base.temperature = 0.2;
-  copt.ratio = std::stod(option(argc, argv, "ratio", "0.1"));
-  copt.weight = std::stod(option(argc, argv, "weight", "1"));
+  copt.ratio = number_option(argc, argv, "ratio", 0.1);
+  copt.weight = number_option(argc, argv, "weight", 1);
   const posttrain::eigen_backend be;
 
   const auto tr = examples::read_split(dir, "train", train_n), te = examples::read_split(dir, "t10k", 10000);

@@ -130,12 +130,12 @@ int main(int argc, char** argv) {
                                "usage: lexical_simplify [--sentences N] [--rare L] [--vectors PATH] "
                                "[--frequencies PATH] [--thesaurus PATH] [--min-cosine C]"))
     return 0;
-  const std::size_t wanted = std::stoul(examples::option(argc, argv, "sentences", "6"));
-  const double rare = std::stod(examples::option(argc, argv, "rare", "-5"));
+  const std::size_t wanted = examples::whole_option(argc, argv, "sentences", 6);
+  const double rare = examples::number_option(argc, argv, "rare", -5);
   const std::string vectors_path = examples::option(argc, argv, "vectors", "");
   const std::string frequencies_path = examples::option(argc, argv, "frequencies", "");
   const std::string thesaurus_path = examples::option(argc, argv, "thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
-  const double min_cosine = std::stod(examples::option(argc, argv, "min-cosine", "0.6"));
+  const double min_cosine = examples::number_option(argc, argv, "min-cosine", 0.6);
   try {
     const auto t0 = std::chrono::steady_clock::now();
     const auto thesaurus = sp::thesaurus::load(thesaurus_path);

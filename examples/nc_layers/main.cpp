@@ -31,6 +31,8 @@
 namespace {
 
 using examples::option;
+using examples::number_option;
+using examples::whole_option;
 
 using examples::read_split;
 using examples::split;
@@ -153,9 +155,9 @@ int main(int argc, char** argv) try {
   if (examples::help_requested(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]"))
     return 0;
   const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
-  const index_t train_n = std::stol(option(argc, argv, "train", "60000"));
-  const int epochs = std::stoi(option(argc, argv, "epochs", "5"));
-  std::mt19937 gen(static_cast<unsigned>(std::stoul(option(argc, argv, "seed", "1"))));
+  const index_t train_n = whole_option(argc, argv, "train", 60000);
+  const int epochs = whole_option(argc, argv, "epochs", 5);
+  std::mt19937 gen(static_cast<unsigned>(whole_option(argc, argv, "seed", 1)));
   const posttrain::eigen_backend be;
 
   const split train = read_split(dir, "train", train_n), test = read_split(dir, "t10k", 10000);

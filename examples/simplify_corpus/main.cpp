@@ -72,10 +72,10 @@ int main(int argc, char** argv) {
   if (examples::help_requested(argc, argv,
                                "usage: simplify_corpus [--sentences N] [--thesaurus PATH] [--dictionary PATH] [--seed S]"))
     return 0;
-  const std::size_t limit = std::stoul(examples::option(argc, argv, "sentences", "20000"));
+  const std::size_t limit = examples::whole_option(argc, argv, "sentences", 20000);
   const std::string thesaurus_path = examples::option(argc, argv, "thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
   const std::string dictionary_path = examples::option(argc, argv, "dictionary", "");
-  std::mt19937 gen(std::stoul(examples::option(argc, argv, "seed", "1")));
+  std::mt19937 gen(examples::whole_option(argc, argv, "seed", 1));
   const auto t0 = std::chrono::steady_clock::now();
   try {
     const auto thesaurus = sp::thesaurus::load(thesaurus_path);

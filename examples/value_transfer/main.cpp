@@ -344,11 +344,11 @@ double perplexity(const std::vector<position>& eval, const vocabulary& vocab, co
 int main(int argc, char** argv) {
   if (examples::help_requested(argc, argv, "usage: value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--seed S]"))
     return 0;
-  const int epochs = std::stoi(examples::option(argc, argv, "epochs", "3"));
-  const index_t dim = std::stol(examples::option(argc, argv, "dim", "32"));
-  const std::size_t max_positions = std::stoul(examples::option(argc, argv, "positions", "6000"));
-  const std::size_t max_eval = std::stoul(examples::option(argc, argv, "eval", "1500"));
-  std::mt19937 gen(std::stoul(examples::option(argc, argv, "seed", "1")));
+  const int epochs = examples::whole_option(argc, argv, "epochs", 3);
+  const index_t dim = examples::whole_option(argc, argv, "dim", 32);
+  const std::size_t max_positions = examples::whole_option(argc, argv, "positions", 6000);
+  const std::size_t max_eval = examples::whole_option(argc, argv, "eval", 1500);
+  std::mt19937 gen(examples::whole_option(argc, argv, "seed", 1));
   const auto t0 = std::chrono::steady_clock::now();
   try {
     // Corpora.
