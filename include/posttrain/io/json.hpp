@@ -10,8 +10,6 @@
 //   posttrain::io::jsonl_reader in(stream, "responses.jsonl");
 //   while (auto rec = in.next()) { const auto& text = rec->value.at("text").as_string(); }
 
-#include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -214,21 +212,17 @@ class parser {
       if (p_ < s_.size() && (s_[p_] == '+' || s_[p_] == '-')) ++p_;
       if (digits() == 0) fail("a number needs digits in its exponent");
     }
+    // The grammar is checked above; read_number converts (and tells overflow from underflow).
     number n;
-    const auto r = std::from_chars(s_.data() + start, s_.data() + p_, n.value);
-    if (r.ec == std::errc::result_out_of_range) {
-      // libstdc++ reports underflow as out of range too. A literal too small for a subnormal
-      // reads as 0 (as Python's json and strtod read it); one beyond double's largest is an error.
-      if (io::detail::decimal_magnitude(s_.substr(start, p_ - start)) > 0) {
-        p_ = start;
-        fail("number out of range (beyond double's largest, 1.8e308)");
-      }
-      n.value = s_[start] == '-' ? -0.0 : 0.0;
-    } else if (r.ec != std::errc() || r.ptr != s_.data() + p_) {
+    bool overflow = false;
+    const std::string_view literal = s_.substr(start, p_ - start);
+    const auto v = read_number(literal, &overflow);
+    if (!v) {
       p_ = start;
-      fail("malformed number");
+      fail(overflow ? "number out of range (beyond double's largest, 1.8e308)" : "malformed number");
     }
-    if (keep_literal) n.literal.assign(s_.substr(start, p_ - start));
+    n.value = *v;
+    if (keep_literal) n.literal.assign(literal);
     return n;
   }
 

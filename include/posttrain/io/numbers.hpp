@@ -51,14 +51,20 @@ inline long decimal_magnitude(std::string_view s) {
   return magnitude + exponent;
 }
 
+/// text without the spaces and tabs around it.
+inline std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 }  // namespace detail
 
 /// The decimal number that `text` is (rules above), or nullopt; *overflow (when given) says
 /// whether the reason was a value beyond double's range.
 inline std::optional<double> read_number(std::string_view text, bool* overflow = nullptr) {
   if (overflow) *overflow = false;
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = detail::trim_blanks(text);
   const bool plus = text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+';
   const std::string_view body = plus ? text.substr(1) : text;
   if (body.empty()) return std::nullopt;
@@ -80,8 +86,7 @@ inline std::optional<double> read_number(std::string_view text, bool* overflow =
 /// The whole decimal integer that `text` is (spaces around it and a leading '+' allowed), or
 /// nullopt: "25.7", "1e3", "0x10" and values beyond 64 bits are not integers.
 inline std::optional<long long> read_integer(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = detail::trim_blanks(text);
   if (text.size() > 1 && text[0] == '+' && text[1] != '-') text.remove_prefix(1);
   long long v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v, 10);
