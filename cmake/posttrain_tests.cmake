@@ -33,9 +33,12 @@ if(POSTTRAIN_ENABLE_CUDA)
 endif()
 
 # Registers a Catch2 executable with ctest, one ctest test per Catch2 test case when possible.
+# "-w NoTests" makes a ctest test whose filter matches no test case fail instead of passing with
+# nothing run (a ';', '[' or ']' in a test case's name breaks CMake's list of names into such
+# filters: names avoid them).
 function(posttrain_register_catch target prefix)
   if(POSTTRAIN_CATCH_DISCOVER)
-    catch_discover_tests(${target} TEST_PREFIX "${prefix}" PROPERTIES LABELS "${prefix}")
+    catch_discover_tests(${target} TEST_PREFIX "${prefix}" EXTRA_ARGS -w NoTests PROPERTIES LABELS "${prefix}")
   else()
     add_test(NAME ${target} COMMAND ${target})
   endif()

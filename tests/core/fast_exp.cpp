@@ -5,7 +5,7 @@
 
 #include <posttrain/core/detail/fast_exp.hpp>
 
-TEST_CASE("exp_nonpositive: within 2 ulp of std::exp on [-87.3, 0], clamped below") {
+TEST_CASE("exp_nonpositive: within 2 ulp of std::exp for -87.3 ≤ x ≤ 0, clamped below") {
   double worst = 0;
   for (int k = 0; k <= 2'000'000; ++k) {
     const float x = -87.3f * float(k) / 2'000'000.0f;

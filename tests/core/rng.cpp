@@ -27,7 +27,7 @@ TEST_CASE("philox4x32-10 gives the Random123 known answers") {
   static_assert(philox4x32_10::block({{0, 0, 0, 0}}, {{0, 0}}).v[0] == 0x6627e8d5, "usable in constant expressions");
 }
 
-TEST_CASE("counter_rng: draws depend only on (seed, stream, n), lie in [0, 1) and are spread out") {
+TEST_CASE("counter_rng: draws depend only on (seed, stream, n), lie in 0 ≤ u < 1 and are spread out") {
   const posttrain::counter_rng a(42, 7), b(42, 7), other_stream(42, 8), other_seed(43, 7);
   std::set<float> seen;
   double sum = 0;

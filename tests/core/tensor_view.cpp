@@ -61,7 +61,7 @@ TEST_CASE("tensor_view: row-major strides, element access, printing") {
   CHECK(tensor_view<float, 2>(nullptr, 0, 7).empty());
 }
 
-TEST_CASE("host_buffer: aligned storage and views; negative extents are an error") {
+TEST_CASE("host_buffer: aligned storage and views, negative extents are an error") {
   host_buffer<float, 2> buf({3, 5});
   CHECK(reinterpret_cast<std::uintptr_t>(buf.data()) % 64 == 0);
   CHECK(buf.view().extent(1) == 5);
@@ -78,7 +78,7 @@ struct my_backend {
 };
 // example-end minimal-backend
 
-TEST_CASE("a minimal backend is a policy type; ops reach it through the generic fallbacks") {
+TEST_CASE("a minimal backend is a policy type, ops reach it through the generic fallbacks") {
   std::vector<float> x = {1, 2, 3, 3}, p(4);
   ops::softmax(my_backend{}, tensor_view<const float, 2>(x.data(), 2, 2), tensor_view<float, 2>(p.data(), 2, 2));
   CHECK(p[0] == Approx(1 / (1 + std::exp(1.0f))));

@@ -66,7 +66,7 @@ TEST_CASE("jsonl: one value per line, blank lines skipped, errors name the line"
   CHECK_THROWS_WITH(r.next(), "r.jsonl:5:10: unexpected character '}', expected a value");
 }
 
-TEST_CASE("json: numbers are read exactly and without the C locale; literals outside arrays are kept") {
+TEST_CASE("json: numbers are read exactly and without the C locale, and literals outside arrays are kept") {
   // Under a comma-decimal locale strtod read 0.5 as 0; from_chars ignores the locale.
   json::value v;
   {

@@ -26,7 +26,7 @@ PT_TEMPLATE_TEST("argmax matches the reference with ties and NaN", float, double
   require_close(download(out.view), column({3, 2, 0}), 0);
 }
 
-PT_TEST("argmax of zero rows is fine; of empty rows an error") {
+PT_TEST("argmax of zero rows is fine, of empty rows an error") {
   auto none = upload<float>(ref::matrix(0, 4));
   auto out0 = output<std::int64_t>(1, 0);
   ops::argmax(backend(), none.view, out0.view.row(0));

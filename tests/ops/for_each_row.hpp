@@ -148,7 +148,7 @@ PT_TEST("for_each_row: for_each, reduce, scan and reverse_scan against a double 
     }
 }
 
-PT_TEST("for_each_row: the first flagged position by row, then column; none, and no rows") {
+PT_TEST("for_each_row: the first flagged position by row, then column, none, and no rows") {
   ref::matrix x(6, 300, 0.0);
   x(4, 250) = 5;
   x(2, 299) = 5;

@@ -26,7 +26,7 @@ PT_TEMPLATE_TEST("gemm matches the reference for every transpose, layout and sca
         }
 }
 
-PT_TEST("gemm with beta = 0 ignores NaN in C; K = 0 scales C; empty M or N does nothing") {
+PT_TEST("gemm with beta = 0 ignores NaN in C, K = 0 scales C, empty M or N does nothing") {
   const auto a = ref::random_matrix(4, 3, 1), b = ref::random_matrix(3, 5, 2);
   auto da = upload<double>(a), db = upload<double>(b);
   auto dc = output<double>(4, 5);  // NaN-filled

@@ -44,7 +44,7 @@ PT_TEMPLATE_TEST("sum, max, min and a user reduction per row on every layout", f
     }
 }
 
-PT_TEST("transform_reduce computes row dot products; max lets NaN win") {
+PT_TEST("transform_reduce computes row dot products, max lets NaN win") {
   const auto a = ref::random_matrix(5, 300, 1), b = ref::random_matrix(5, 300, 2);
   auto da = upload<double>(a), db = upload<double>(b, layout::strided);
   auto out = output<double>(1, 5);

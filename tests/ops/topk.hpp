@@ -30,7 +30,7 @@ PT_TEMPLATE_TEST("topk matches a full sort, ties to the lower index", float, dou
       }
 }
 
-PT_TEST("topk ranks NaN first and +inf before finite values; k = 0 writes nothing") {
+PT_TEST("topk ranks NaN first and +inf before finite values, k = 0 writes nothing") {
   ref::matrix x(2, 6, 0.0);
   x(0, 1) = ref::inf;
   x(0, 3) = ref::nan;

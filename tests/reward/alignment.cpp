@@ -108,7 +108,7 @@ TEST_CASE("reward: a subsequence table too large is an error naming the sizes", 
   CHECK_THROWS_WITH(rw::longest_common_subsequence<char>(big, big), Catch::Contains("20000"));
 }
 
-TEST_CASE("reward: UTF-8 positions in code points and bytes; invalid bytes replaced", "[reward]") {
+TEST_CASE("reward: UTF-8 positions in code points and bytes, invalid bytes replaced", "[reward]") {
   const std::string response = "Der Bär heißt Bjørn.";
   const auto r = posttrain::text::decode_utf8(response);
   const auto s = posttrain::text::decode_utf8("heißt Bjørn");

@@ -69,7 +69,7 @@ TEST_CASE("reward: tracing puts truth rewards on statement ends and informativen
   }
 }
 
-TEST_CASE("reward: unmatched statements are dropped and counted; filters; empty response", "[reward]") {
+TEST_CASE("reward: unmatched statements are dropped and counted, filters, empty response", "[reward]") {
   const std::string response = "Paris is the capital. Is it big? I'm sorry, I cannot say more.";
   const auto tokens = words(response);
   const std::vector<rw::sentence_feedback> sentences = {
@@ -94,7 +94,7 @@ TEST_CASE("reward: unmatched statements are dropped and counted; filters; empty 
   CHECK(empty.unmatched_sentences == 2);
 }
 
-TEST_CASE("reward: repeated sentences take the leftmost occurrence; collisions sum", "[reward]") {
+TEST_CASE("reward: repeated sentences take the leftmost occurrence, collisions sum", "[reward]") {
   const std::string response = "Yes it is. Yes it is.";
   const auto tokens = words(response);  // Yes | it | is. | Yes | it | is.
   const std::vector<rw::sentence_feedback> sentences = {{"Yes it is.", {{"it is", "correct", 2}}},
@@ -122,7 +122,7 @@ TEST_CASE("reward: multi-byte text with offsets in code points or in bytes", "[r
   CHECK(bad.token_rewards[1] == Approx(1.0 + informativeness(1.0)));
 }
 
-TEST_CASE("reward: characters outside every token span go to the previous token; T = 1", "[reward]") {
+TEST_CASE("reward: characters outside every token span go to the previous token, T = 1", "[reward]") {
   // A tokenizer that dropped the final '!': its character belongs to the last token before it.
   const std::string response = "Go now!";
   const std::vector<rw::token_span> tokens = {{0, 2}, {3, 6}};
@@ -171,7 +171,7 @@ TEST_CASE("reward: a sentence absent from the response is unmatched, not placed 
   CHECK_THROWS_WITH(rw::trace_rewards(response, tokens, partial, true, bad), Catch::Contains("min_sentence_match is 1.5"));
 }
 
-TEST_CASE("reward: overlapping spans: the later token owns the shared characters; a token owns its first", "[reward]") {
+TEST_CASE("reward: overlapping spans: the later token owns the shared characters, and a token owns its first", "[reward]") {
   const std::string response = "abcdef";
   const std::vector<rw::token_span> overlapping = {{0, 4}, {2, 6}};
   const std::vector<rw::sentence_feedback> s = {{"abc", {{"abc", "correct", 2}}}};

@@ -104,7 +104,7 @@ TEST_CASE("rm_eval: best-of-N gold equals brute force over all subsets, ties inc
   CHECK_THROWS_AS(re::best_of_n_gold(std::vector<double>{1}, std::vector<double>{1}, 0), posttrain::value_error);
 }
 
-TEST_CASE("rm_eval: normalised gain; metrics invariant to increasing transforms of the scores") {
+TEST_CASE("rm_eval: normalised gain, metrics invariant to increasing transforms of the scores") {
   auto s = random_scores(40, 8, 6, 11);
   re::prompt_scores oracle = s;
   oracle.proxy = oracle.gold;
@@ -143,7 +143,7 @@ TEST_CASE("rm_eval: bootstrap intervals are reproducible and bracket the estimat
   CHECK(std::isnan(re::bootstrap(0, accuracy_of).estimate));
 }
 
-TEST_CASE("rm_eval: per-prompt rank correlation averaged over prompts; best-of-N curve") {
+TEST_CASE("rm_eval: per-prompt rank correlation averaged over prompts, best-of-N curve") {
   re::prompt_scores s;
   s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2, 3});  // τ = 1
   s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{3, 2, 1});  // τ = -1

@@ -74,7 +74,7 @@ TEST_CASE("rm_eval: Kendall's τ a, b, c equal the pairwise definitions with tie
     }
 }
 
-TEST_CASE("rm_eval: τ of a vector with itself is 1, with its reverse -1; Spearman is Pearson of ranks") {
+TEST_CASE("rm_eval: τ of a vector with itself is 1, with its reverse -1, Spearman is Pearson of ranks") {
   const auto x = random_levels(500, 40, 9);
   std::vector<double> reversed(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) reversed[i] = -x[i];
@@ -99,7 +99,7 @@ TEST_CASE("rm_eval: rank correlations are invariant to strictly increasing trans
   CHECK(re::pearson(fx, fy) != Approx(re::pearson(x, y)).epsilon(1e-6));  // Pearson is not
 }
 
-TEST_CASE("rm_eval: n < 2 and constant input give NaN; NaN and size mismatch are errors") {
+TEST_CASE("rm_eval: n < 2 and constant input give NaN, NaN and size mismatch are errors") {
   const std::vector<double> one = {1}, c = {2, 2, 2}, v = {1, 2, 3};
   CHECK(std::isnan(re::pearson(one, one)));
   CHECK(std::isnan(re::kendall_tau(one, one)));

@@ -71,7 +71,7 @@ TEST_CASE("simplify: corpus BLEU equals sacrebleu's corpus_score", "[simplify]")
   CHECK(r.brevity_penalty == 1);
 }
 
-TEST_CASE("simplify: BLEU with several references; the one-reference path equals the general one", "[simplify]") {
+TEST_CASE("simplify: BLEU with several references, the one-reference path equals the general one", "[simplify]") {
   // sacrebleu.sentence_bleu(h, [r1, r2]) = 45.613878879582224, counts 13 8 5 2 of 14 13 12 11.
   const std::string h = "The quick brown fox jumped over the lazy dog near the river bank.";
   const std::vector<std::string> two = {"A quick brown fox jumps over the lazy dog by the river.",

@@ -44,7 +44,7 @@ PT_TEMPLATE_TEST("simplify: cosine top-k against a double reference", float, dou
     }
 }
 
-PT_TEMPLATE_TEST("simplify: cosine ties go to the lower row; zero rows score 0", float, double) {
+PT_TEMPLATE_TEST("simplify: cosine ties go to the lower row, zero rows score 0", float, double) {
   ref::matrix table(6, 3, 0.0), queries(2, 3, 0.0);
   table(0, 1) = 1, table(1, 0) = 3, table(2, 0) = 1, table(3, 2) = 2, table(4, 0) = 7;  // row 5 is zero
   queries(0, 0) = 2;                                                                     // query 1 is zero

@@ -9,7 +9,7 @@
 namespace tx = posttrain::text;
 using strings = std::vector<std::string>;
 
-TEST_CASE("text: word tokens keep inner apostrophes, hyphens and numbers; punctuation is not a word", "[text]") {
+TEST_CASE("text: word tokens keep inner apostrophes, hyphens and numbers, punctuation is not a word", "[text]") {
   CHECK(tx::words("The cat sat on the mat.") == strings{"The", "cat", "sat", "on", "the", "mat"});
   CHECK(tx::words("Don't stop: well-known 3.14, 1,000 (ok) -- end") ==
         strings{"Don't", "stop", "well-known", "3.14", "1,000", "ok", "end"});

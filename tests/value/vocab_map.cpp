@@ -48,7 +48,7 @@ TEST_CASE("value: the one-to-one map: exact, then prefix candidates by Levenshte
   CHECK(m.mapped() == 6);
 }
 
-TEST_CASE("value: save and load a map exactly; load errors name the line", "[value]") {
+TEST_CASE("value: save and load a map exactly, load errors name the line", "[value]") {
   va::vocabulary_map m(5, 3);
   m.set(0, 2, 0.1);
   m.set(3, 0, 1.0 / 3.0);
