@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Neural-collapse metrics NC1–NC4 on the Eigen backend, both passes over an in-memory feature
 // matrix (N = 60000, d = 2048, K = 100, float32 by default), beside the GEMM that dominates
 // them (the [N, d]·[d, K] projection), in the same run. Prints the metrics as JSON and the

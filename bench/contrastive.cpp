@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Contrastive losses forward + backward on the Eigen backend (N = 8192, d = 256, float32), beside
 // the GEMMs they need, in the same run: three of N×N×d for InfoNCE, GraphCL and the symmetric
 // InfoNCE (the similarities, dL/dz1 = G z2, dL/dz2 = Gᵀ z1; the symmetric form computes the

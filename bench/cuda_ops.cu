@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CUDA backend benchmark (a GPU machine has no Google Benchmark: this is a plain program).
 // Times each op with CUDA events (median of many runs after a warm-up) and prints, per op,
 // the time, the achieved bandwidth or FLOP rate, and its ratio to the same run's reference: a

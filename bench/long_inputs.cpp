@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One long input through the code paths that must stay linear in its length: the sentence
 // splitter on a run of dots, and BLEU on one pair of random tokens (a 50 000-word vocabulary).
 //   build/release/bench/bench_long_inputs dots 200000

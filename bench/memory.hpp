@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Helpers the benchmarks share: the resident memory of the process (Linux), for the benchmarks
 // that report what an algorithm allocates beyond its inputs, and the time of a plain copy, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Google Benchmark of the ops on one host backend (bench_backend, from the header included
 // before this one). Memory-bound ops report bytes/s; GEMM reports FLOP/s. Row softmax also
 // measures a plain memory copy of the same bytes in the same loop (alternating), and reports

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reward module's hot paths on the Eigen backend, with their yardsticks in the same run:
 //
 //   BM_gae_whiten/threads  GAE + returns + masked whitening of [512, 4096] float32 with a uint8

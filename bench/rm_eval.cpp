@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rank correlations at scale: Kendall's τ_b and Spearman on n pairs with ties, the data that
 // bench/peers/rm_eval_scipy.py builds with the same formula (so the two time the same input).
 //

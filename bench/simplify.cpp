@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simplify module's hot paths on the Eigen backend, in memory (no file reading or writing):
 //
 //   BM_readability/threads  count_text + FRE of every line: lines/s and MB/s of text, per core too

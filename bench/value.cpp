@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The value module's hot paths on the Eigen backend, with their yardsticks in the same run:
 //
 //   BM_ivl_loss/T/V/threads  the IVL loss and gradient of [T, V] float32 (read z_B and z_V, write

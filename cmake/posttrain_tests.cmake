@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the test suite: Catch2 from its package or from POSTTRAIN_DEPS_DIR, one executable
 # per (test source, backend) generated from a single source, compile-fail tests, header checks.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The 13a tokenizer and sentence BLEU on arbitrary bytes (hypothesis, a newline, reference):
 // a score in [0, 100], 100 against itself when it has a 4-gram, lowercase or not.
 #include <cmath>

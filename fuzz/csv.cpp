@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CSV/TSV reader and its number parsing on arbitrary bytes: a record or a parse_error, never
 // a crash; every field of a record comes from the input.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // What the harnesses share: an invariant that aborts (so libFuzzer records the input), and the
 // UTF-8 validity check of an output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON and JSON Lines readers on arbitrary bytes: a value or a parse_error naming a line and
 // a column inside the input; every string of a value is valid UTF-8, every number finite.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The .npy reader on arbitrary files: rows read, or a parse_error naming the file; never more
 // elements than the file holds.
 #include <unistd.h>

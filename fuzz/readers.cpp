@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The word-list readers on arbitrary text, the first byte choosing one: a MyThes thesaurus, word
 // vectors (word2vec/GloVe text), a CMU pronouncing dictionary, a frequency list. A value or a
 // parse_error naming a line (or the library's error for a repeated word); vectors finite,

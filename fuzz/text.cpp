@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Words, sentences, lowercase and readability counts of arbitrary bytes: words are non-empty
 // substrings, sentences trimmed substrings, lowercase valid UTF-8, counts consistent.
 #include <cstdint>

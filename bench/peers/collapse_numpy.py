@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Neural-collapse metrics the way the reference codes compute them, with numpy: form the d×d
 Σ_W and Σ_B, pseudo-invert Σ_B (d×d), loop the NC2–NC4 quantities. Writes the data it used
 (features/labels/weight/bias .npy) to a folder so that posttrain computes on the same input, and

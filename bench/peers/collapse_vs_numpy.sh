@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # NC1–NC4: posttrain (bench_collapse, Eigen backend, float32 features) against numpy forming the
 # d×d Σ_W and Σ_B and pseudo-inverting Σ_B, on the same data in the same run; then the metrics
 # of `posttrain nc-metrics` on the same files compared with numpy's, value by value.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The contrastive losses forward + backward with PyTorch autograd on the CPU, the way users
 write them (F.normalize, a similarity GEMM, cross_entropy / logsumexp), N = 8192, d = 256,
 float32, on the same number of threads as the library's bench (2). Prints the median of 3 runs

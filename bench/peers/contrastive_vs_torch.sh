@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Contrastive losses forward + backward, N = 8192, d = 256, float32, 2 threads: posttrain
 # (bench_contrastive, Eigen backend, with the time of the GEMMs each loss needs) and PyTorch
 # autograd of the same losses, one after the other in the same run. Needs python3-torch.

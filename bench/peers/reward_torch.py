@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The PPO maths the way the peers write it, in PyTorch: trl's compute_advantages and
 masked_whiten, verl's multi-turn GAE, OpenRLHF's advantage normalisation and KL estimators.
 

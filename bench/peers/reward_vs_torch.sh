@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # GAE + returns + whitening of [512, 4096] float32: posttrain (bench_reward, Eigen backend, with
 # a plain copy of the same bytes as the yardstick) and the peers' loop over T in PyTorch
 # (trl's compute_advantages + masked_whiten), one after the other in the same run, 2 threads.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """scipy.stats.kendalltau and spearmanr on the data bench/rm_eval.cpp builds (same formula),
 median of 3 runs; prints the statistics so the two sides can be checked to agree."""
 import statistics

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Kendall's τ_b and Spearman: posttrain (bench_rm_eval) against scipy on the same data, one
 # after the other in the same run. Needs python3-scipy (apt-get install python3-scipy).
 #   bench/peers/rm_eval_vs_scipy.sh [BUILD_DIR]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The simplify peers in Python on the same inputs as bench_simplify:
 
   lines DIR N   write N text lines (the fortunes entries, one per line, repeated) to DIR/lines.txt

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Readability scoring and the pair filter: posttrain against textstat and the reference pipeline
 # (textstat + sacrebleu) on the same lines, one after the other in the same run.
 #   PYTHON=<python with textstat and sacrebleu> bench/peers/simplify_vs_python.sh [BUILD_DIR] [PAIRS]

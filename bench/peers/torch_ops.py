@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PyTorch (CUDA) on the shapes of bench_ops_cuda, timed the same way: CUDA events, median of
 30 runs after 3 warm-ups, ratio to a device-to-device copy of the same bytes in this run."""
 import statistics

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The value module's hot paths the way users compute them in PyTorch (CPU, same threads):
 
   ivl   cross_entropy(z_B + z_V, y, ignore_index=-100) + λ·|z_V|.mean() and its backward with

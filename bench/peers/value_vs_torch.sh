@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The IVL loss + gradient and decode_step: posttrain (bench_value, Eigen backend, with a plain
 # copy of the same bytes as the yardstick) and PyTorch autograd / transformers' warpers on the
 # CPU, one after the other in the same run, 2 threads. Needs python3-torch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The host backend the commands compute with: Eigen (all cores) when this build has it, else
 // the sequential reference backend.

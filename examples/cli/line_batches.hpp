@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Lines of a stream in batches, read in large blocks: the text commands' reader. getline copies
 // each line through the stream buffer; this reads 4 MB at a time and finds the line ends with

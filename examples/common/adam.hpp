@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A parameter tensor of the examples' small models, with its gradient and Adam's moments.
 

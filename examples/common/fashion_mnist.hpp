@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Fashion-MNIST as the Debian package dataset-fashion-mnist installs it
 // (/usr/share/datasets/fashion-mnist/*-ubyte.gz, IDX format, gzip): 60 000 training and 10 000

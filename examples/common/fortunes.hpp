@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The text of the Debian package fortunes (/usr/share/games/fortunes/, one file per topic,
 // entries separated by a line "%"), as sentences.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The trigram language model the Debian package pocketsphinx-en-us ships (72k words), read with
 // libsphinxbase: word ids, and log probabilities of a word given none, one or two before it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Word vectors from raw text, for when no pretrained ones are at hand: positive PMI of word /
 // context co-occurrence (context counts smoothed by the power 0.75), factored to d dimensions by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Neural-collapse metrics NC1–NC4: streaming, mergeable statistics and the metrics computed
 // from them, per layer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Contrastive losses with gradients: GraphCL, InfoNCE, NT-Xent; GraphCoCo's complementary loss
 // over highlighted dimensions; the per-dimension and effective-rank diagnostics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Everything in posttrain/core: views, concepts, errors, RNG, functors, reductions, ops.
 #include "core/backend.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain::default_backend and the op overloads without a backend argument, for programs that
 // link posttrain::default (CMake: -DPOSTTRAIN_DEFAULT_BACKEND=Eigen|Xtensor|CUDA), which defines

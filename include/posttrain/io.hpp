@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Readers for the command-line tools and data pipelines: CSV/TSV, JSON Lines, NumPy .npy.
 #include "io/csv.hpp"

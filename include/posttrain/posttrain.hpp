@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The whole library (backends are included separately: posttrain/backends/<name>.hpp).
 #include "core.hpp"

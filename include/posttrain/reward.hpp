@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The reward module: fine-grained reward tracing (RLFH) and the PPO maths it feeds.
 //   reward/alignment.hpp   longest common substring (suffix automaton) and subsequence

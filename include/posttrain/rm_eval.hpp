@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Reward-model evaluation: accuracy measured several ways, best-of-N, rank correlations,
 // bootstrap intervals, per-prompt batched metrics on the backends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The simplify module: readability, the filtering of sentence pairs into simplification
 // corpora (Trans-SS), and lexical simplification.

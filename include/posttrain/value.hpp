@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The value module: logit-level value adaptation (Inverse Value Learning) and the decoding it
 // plugs into.

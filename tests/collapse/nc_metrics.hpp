@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Neural-collapse metrics on each host backend against the direct d×d computation in double,
 // hand-checked cases, streaming invariances (shards, batch order, save/load) and bad input.
 #include "../support/harness.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Must compile as is; must NOT compile with POSTTRAIN_EXPECT_FAIL: a host view handed to a
 // backend whose memory space is the device's.
 #include <posttrain/core.hpp>

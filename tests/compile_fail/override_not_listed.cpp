@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Must compile as is; must NOT compile with POSTTRAIN_EXPECT_FAIL: a backend has a gemm member
 // that fits the call but does not list it in its overrides.
 #include <posttrain/core.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Must compile as is; must NOT compile with POSTTRAIN_EXPECT_FAIL: a backend lists softmax in its
 // overrides but its member takes the wrong arguments (a rank-1 output), so the generic path
 // would run in its place without a word.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Contrastive losses on each host backend: the peers' known answers, the direct double
 // computation, gradients against central differences, the complementary loss in both mask
 // scopes, the diagnostics, and the edge cases.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The overloads without a backend argument, when a default backend is configured.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiles posttrain/default_backend.hpp with a default other than the build's (the build
 // defines which one): the header, its inline namespace and its overloads must hold for each.
 #include <posttrain/default_backend.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host backends' row-parallel loop: a body that throws does not terminate the program; the
 // exception of the lowest rows reaches the caller, as in a sequential loop.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The arithmetic that makes sampling decisions identical on every backend: exact fixed-point
 // sums, and an exp built from IEEE operations only (core/reproducible.hpp).
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Philox4x32-10 against the Random123 known-answer vectors, and the counter_rng contract.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An Eigen translation unit (this one) and a CUDA one (cuda_part.cu) in one program: the
 // softmax of the same rows on both backends must agree.
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::argmax: ties to the lower column, NaN counts as the largest, empty rows rejected.
 #include "../support/harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::for_each_row: each team collective against a double reference, on rows shorter and
 // longer than a team, and the first flagged position.
 #include "../support/harness.hpp"

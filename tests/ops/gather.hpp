@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::gather: out[i, j] = x[i, index[i, j]], with the out-of-range index named.
 #include "../support/harness.hpp"
 

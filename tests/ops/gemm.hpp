@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::gemm against the double reference: transposes, alpha/beta, strided and transposed
 // views, degenerate extents.
 #include "../support/harness.hpp"

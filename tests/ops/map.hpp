@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::map (1 to 3 inputs, broadcasting through stride-0 views), ops::fill and ops::copy.
 #include "../support/harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::reduce and ops::transform_reduce with the library's reductions and a user reduction.
 #include "../support/harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::reverse_scan: y[t] = x[t] + c[t]·y[t+1], with tensor and scalar coefficients.
 #include "../support/harness.hpp"
 

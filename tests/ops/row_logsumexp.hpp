@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::row_logsumexp against the double reference, with the edge rows.
 #include "../support/harness.hpp"
 

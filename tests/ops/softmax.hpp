@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::softmax and ops::log_softmax against the double reference, on every layout and the
 // nasty rows: all -inf, some -inf, huge values, NaN, one column, empty.
 #include "../support/harness.hpp"

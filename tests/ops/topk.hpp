@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ops::topk against a full stable sort: ties to the lower index, NaN first, k = 0 and k = C.
 #include "../support/harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Longest common substring (suffix automaton) and subsequence against brute-force references on
 // random strings, the tie rules, UTF-8 positions in code points and bytes.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PPO maths (KL, shaped rewards, GAE, whitening, losses, group estimators) on the host
 // backends: the peers' known answers (bench/peers/reward_torch.py known), independent double
 // references, NaN in masked slots, all-masked rows, T = 1, and every argument error.

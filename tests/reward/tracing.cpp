@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reward tracing on hand-built responses: where each reward lands, collisions, granularities,
 // unmatched statements, filters, multi-byte text, empty responses and bad labels.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Accuracy with the three tie policies, best-of-N agreement and best-of-N gold against
 // brute force over subsets, normalised gain, bootstrap intervals.
 #include <catch2/catch.hpp>

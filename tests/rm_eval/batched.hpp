@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-prompt metrics through the backends, against the host functions.
 #include "../support/harness.hpp"
 

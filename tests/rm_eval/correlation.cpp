@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pearson, Spearman and Kendall's τ against scipy's published values and a naive O(n²)
 // reference, with ties in x, in y and in both, tiny and constant inputs.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Correlations of a resample from its prompts' multiplicities against the same correlations of
 // the materialised resample; bootstrap_counts against bootstrap.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BLEU against sacrebleu 2.6's numbers on the same inputs (13a tokenisation, smoothing methods,
 // effective order, lowercase, corpus BLEU), and the 13a tokenizer itself.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Embedding neighbours on every backend: cosine top-k against a double reference, ties, zero
 // and non-finite rows, and the word-level generator.
 #include "../support/harness.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batched readability of sentence pairs on every backend, against the host formulas.
 #include "../support/harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Readability counts and scores, the syllable heuristics and the pronouncing dictionary.
 #include <catch2/catch.hpp>
 

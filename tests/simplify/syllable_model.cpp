@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The syllable model learned from a pronouncing dictionary: synthetic words with known rules,
 // held-out words, and pocketsphinx's CMU dictionary when it is installed.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Words, sentences, lowercase and accents of UTF-8 text.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading word vectors in the word2vec and GloVe text formats, and their errors.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 #include <posttrain/backends/cuda.cuh>
 #define POSTTRAIN_TEST_BACKEND "cuda"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The team-emulation backend; POSTTRAIN_EMULATION_LANES sets the lanes (ctest runs 1, 7, 32, 256).
 #include <cstdlib>

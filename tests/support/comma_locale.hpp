@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A comma-decimal locale (de_DE.UTF-8) for the tests of number parsing: values read under it
 // must equal those read under "C". CMake compiles the locale from Debian's `locales` sources into

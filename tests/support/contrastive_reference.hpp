@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The contrastive losses the direct way, in double: every similarity of every pair, the masked
 // candidates built explicitly. Gradients are checked against central differences of these.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Moves test data to and from the backend under test (defined by the backend header that the
 // generated translation unit includes first: test_backend, test_env, POSTTRAIN_TEST_BACKEND)

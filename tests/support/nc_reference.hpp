@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The neural-collapse metrics the direct way, in double: d×d Σ_W and Σ_B, the pseudo-inverse
 // by the Newton–Schulz iteration (independent of the library's eigen-solver), every pair of

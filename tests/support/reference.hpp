@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Naive double-precision references for the ops, written from the definitions (no shared code
 // with the library), and the matrices the tests feed them.

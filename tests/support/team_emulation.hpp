@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The team-emulation backend (test-only): host memory, every op from the generic host loops,
 // and ops::for_each_row run the way the CUDA backend runs it, with L logical lanes: lane l takes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the value module's tests.
 #pragma once
 #include "../support/harness.hpp"

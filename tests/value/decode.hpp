@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding on every backend: transformers' warper tests, a sort-based reference, the same tokens
 // as the sequential backend (bit for bit), determinism, and the use docs/value.md shows.
 #include "common.hpp"

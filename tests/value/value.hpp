@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The value module on every backend: combination schemes and their invariance, the IVL loss
 // against a double reference and finite differences, the expected embedding, vocabulary maps.
 #include "common.hpp"

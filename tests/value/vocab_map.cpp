@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Vocabulary maps: normalisation, the one-to-one builder's rules, the DTW alignment builder,
 // save/load, apply with both fills.
 #include <catch2/catch.hpp>

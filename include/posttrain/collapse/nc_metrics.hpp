@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Neural-collapse metrics NC1–NC4 (Papyan, Han & Donoho 2020; Li et al. 2024, arXiv 2212.12206)
 // from the streaming statistics of stats.hpp.

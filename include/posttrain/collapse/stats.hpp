@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Streaming statistics of labelled features h_i ∈ R^d, y_i ∈ {0..K−1}, that the neural-collapse
 // metrics (nc_metrics.hpp) are computed from. Two passes over the data, both mergeable:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The complementary loss of GraphCoCo (arXiv 2203.12821): InfoNCE concentrates on a few
 // "highlighted" dimensions; removing them from the second view makes the model learn from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The measurements GraphCoCo's argument rests on: how the positive similarity ẑ1_i·ẑ2_i splits
 // over the embedding dimensions, and how many dimensions the embeddings really use.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Contrastive losses of two views z1, z2 [N, d] and their gradients with respect to the raw
 // embeddings, through the L2 normalisation ẑ = z / max(‖z‖, 1e-12) (torch's F.normalize):

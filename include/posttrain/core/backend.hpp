@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The smallest backend there is: host memory, one thread, every op from the generic host
 // fallbacks in core. It needs nothing beyond the standard library, serves as the reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Error types. Every check at an API boundary throws one of these with the operation, the
 // argument, the shapes and, where it applies, the position in the message.

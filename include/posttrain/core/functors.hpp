@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Named element-wise functors. CPU loops and CUDA kernels instantiate the same types (no device
 // lambdas). Each takes its operands by value and returns the result; the arity is the number of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // host_buffer<T, Rank>: an owning, 64-byte aligned, row-major host array that hands out views.
 // What allocate() returns for host backends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Small dense linear algebra on the host, in double: the symmetric eigen-decomposition that the
 // pseudo-inverses of the collapse metrics (and effective ranks) are built on. Standard library

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Owning storage and copies between memory spaces.
 //   allocate<T>(be, {extents...})  an owning buffer in be's memory space (.view() gives a view)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The operations, as customization-point objects: posttrain::ops::softmax(be, x, out), ...
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Which ops a backend provides itself, declared, so that dispatch cannot silently miss:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Row reductions for ops::reduce / ops::transform_reduce. A reduction is a functor type with
 //   accumulator                          the running state (a value, or a small struct)

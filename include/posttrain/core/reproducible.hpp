@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Arithmetic whose result is the same bits on every backend, whatever the partition of a row
 // among lanes: what a decision needs (which token is sampled) when it must not depend on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Row kernels: fused per-row algorithms written once for every backend, in the manner of
 // Kokkos' TeamPolicy.

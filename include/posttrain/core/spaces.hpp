@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Memory-space tags carried by tensor views. A view is usable by a backend only when the view's
 // space is the backend's memory_space; deep_copy is the only way across spaces.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // tensor_view<T, Rank, Space>: a non-owning, trivially copyable view of a strided array: a
 // pointer, Rank extents, Rank strides (in elements, row-major by default) and a memory-space tag.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Opening an input file the same way everywhere. A directory, a missing file or an unreadable
 // one is a posttrain::runtime_error naming the path; without the check a directory opens and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A small JSON reader (RFC 8259): a value tree and a parser that reports the line and column
 // (in bytes) of the first error, invalid UTF-8 included, and a JSON Lines reader (one value per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // NumPy .npy files (format versions 1–3): what users dump features, labels and weights with
 // (`numpy.save`). C order, little-endian integers and floats of 1–8 bytes, rank 1 or 2.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Numbers read from text the same way everywhere: files (CSV, JSON, word lists, statistics) and
 // command-line options. std::from_chars does the conversion, so the C locale never matters (under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Character alignment of a needle (a sentence, a statement) inside a haystack (the response):
 //

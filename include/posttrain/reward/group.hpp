@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Critic-free advantage estimators of RL for LLMs. Outcome estimators take one score per
 // response and the id of the prompt (group) each response answers:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Per-token KL penalties and the reward they shape, for a batch [B, T] with an action mask
 // (≠ 0 on generated tokens):

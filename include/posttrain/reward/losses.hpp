@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // PPO's clipped losses over a batch [B, T] and their gradients, in one pass:
 //

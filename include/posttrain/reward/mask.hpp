@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The action mask of a [B, T] batch: any element type, a position is valid where mask ≠ 0.
 // Masked positions are selected away, never multiplied by zero, so a NaN or Inf stored there

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Fine-grained reward tracing (RLFH, arXiv 2406.12221): statement-level feedback on a response
 // becomes a reward per token.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Masked whitening of advantages, (x − μ)·rsqrt(σ² + ε), with the statistics taken over the
 // positions where mask ≠ 0 and applied to every position. The statistics are mergeable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Reward-model accuracy, measured the ways the seed paper compares ("Rethinking Reward Model
 // Evaluation", ICLR 2025): one preference pair per prompt, all C(k, 2) pairs of k responses

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Per-prompt metrics on [P, k] matrices (P prompts, k responses each) through a backend.
 //   prompt_best_of_n_agreement(be, proxy, gold, out)  any backend (composed from ops)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Best-of-N: pick, among N responses, the one the proxy scores highest, and look at its gold
 // score. Two measures (seed paper, §3 of ALGORITHMS.md):

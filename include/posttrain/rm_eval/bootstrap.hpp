@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Percentile bootstrap confidence intervals, seeded and reproducible: resample r draws n
 // indices with replacement from counter_rng(seed, r), so the same seed gives the same interval

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Correlations between two score vectors (proxy vs gold rewards, accuracy vs downstream gain):
 // Pearson, Spearman (Pearson of average ranks) and Kendall's τ_a, τ_b, τ_c, the last three in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Correlations of the pooled responses of a bootstrap resample of prompts, computed from the
 // prompts' multiplicities (bootstrap_counts) instead of the materialised resample. The sorting

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The rank correlation between proxy and gold scores within each prompt, averaged over prompts
 // (the per-prompt view of "does the proxy order this prompt's responses as gold does").

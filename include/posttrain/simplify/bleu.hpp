@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // BLEU with sacrebleu's conventions (Post 2018), on a 0–100 scale:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Lexical simplification's select → rank steps and its evaluation (Qiang et al., TASLP 2021),
 // for substitute candidates that a generator (a thesaurus, embedding neighbours, a language

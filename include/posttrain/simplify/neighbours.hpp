@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Embedding neighbours: the substitute generator of lexical simplification that proposes the
 // words whose vectors are closest, in cosine, to the complex word's (Qiang et al., TASLP 2021).

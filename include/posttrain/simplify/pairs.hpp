@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The Trans-SS rule that turns translation pairs into simplification pairs (Lu et al. 2021):
 // for a reference sentence ts and a machine translation ds of the same source, keep the pair iff

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Readability of text (Trans-SS, Lu et al. 2021), from counts of words W, sentences S and
 // syllables Y:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Syllable counts of words a pronouncing dictionary does not have, learned from the words it does
 // have: the dictionary is the exception list, and the rules for everything else are letter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A synonym thesaurus in the MyThes format (OpenOffice/LibreOffice; Debian: mythes-en-us,
 // /usr/share/mythes/th_en_US_v2.dat):

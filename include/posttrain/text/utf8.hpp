@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // UTF-8 decoding with replacement: every well-formed sequence becomes its code point, and every
 // byte that does not start one (a stray continuation byte, a truncated or overlong sequence, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Words and sentences of UTF-8 text, for readability and simplification:
 //

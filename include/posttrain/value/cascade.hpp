@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The cascade input of IVL's Cascade / Cascade+ schemes: the value network reads the base
 // model's belief as an expected embedding,

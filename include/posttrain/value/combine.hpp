@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Combining score rows at decoding (or training) time: every scheme of the logit-arithmetic
 // literature is a weighted sum of rows [B, V_i], each taken raw or as log-softmax:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Logit processing and sampling for a batch of score rows [B, V], in the transformers warpers'
 // order and semantics: temperature → top-k → top-p → min-p → pick.

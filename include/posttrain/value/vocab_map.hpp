@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Cross-vocabulary transfer: a value network with vocabulary V' applied to a base model with
 // vocabulary V needs, for each base token, a value token (or none) and a weight:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // How a strided matrix view enters a BLAS call that is told "row-major": a view with unit
 // column stride is the matrix itself with leading dimension stride(0); a view with unit row

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A branch-free exp for float, cheaper than std::exp: Cody–Waite range reduction
 // x = n·ln2 + r, a degree-6 polynomial for e^r on |r| ≤ ln2/2 (the Cephes expf coefficients)

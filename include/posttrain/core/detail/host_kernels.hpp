@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Generic host implementations of the ops on canonical rank-2 views, written per row so that a
 // backend with a parallel_for(rows, body) member runs them on all its threads. These are what

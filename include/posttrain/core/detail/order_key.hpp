@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Unsigned integer keys with the order of floating-point values, for radix sorts and radix
 // selection: key(a) < key(b) iff a < b; -0 and +0 share one key; every NaN maps to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Row-parallel loop for the host backends: OpenMP when the translation unit is compiled with
 // it (the Eigen and xtensor targets turn it on), else a plain loop. A body may throw: each

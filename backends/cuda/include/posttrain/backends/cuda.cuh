@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain::cuda_backend{stream, cublas, workspace}: device memory, cuBLAS GEMM, CUDA kernels
 // for map, fill, the row reductions (logsumexp, argmax, sums, ...), softmax, top-k, gather, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain::eigen_backend: host memory, Eigen 3.4 for GEMM and for the vectorised row kernels
 // (softmax, log_softmax, row_logsumexp), OpenMP across rows; every other op runs the generic

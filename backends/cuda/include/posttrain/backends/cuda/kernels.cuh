@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // CUDA kernels of the backend, written over tensor views and the core's named functors and
 // reductions, so they compute exactly what the host loops compute. One block per row for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // ops::for_each_row on CUDA: one block of `row_threads` threads per row (grid-stride over rows),
 // the team's collectives on CUB's block primitives. The partition and merge order are those the

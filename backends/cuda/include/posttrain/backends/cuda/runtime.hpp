@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The host-API half of the CUDA backend: error checks, the RAII context (stream, cuBLAS handle,
 // workspace), device buffers, copies between spaces and cuBLAS GEMM on row-major views. It
