@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain::xtensor_backend: host memory, xtensor-blas (OpenBLAS through its cxxblas layer)
 // for GEMM, xtensor expressions (xsimd-vectorised) for the row kernels, OpenMP across rows.
@@ -86,13 +87,19 @@ struct xtensor_backend {
   }
 
  private:
-  /// A vectorised sum of a dense row (float addition reassociated across SIMD lanes).
+  /// A vectorised sum of a dense row: 16 independent partial sums (which the compiler maps to
+  /// SIMD lanes without needing OpenMP's `simd` or -ffast-math), added pairwise at the end.
   template <class T>
   static T sum(const T* p, index_t n) {
-    T s = 0;
-#pragma omp simd reduction(+ : s)
-    for (index_t j = 0; j < n; ++j) s += p[j];
-    return s;
+    constexpr index_t lanes = 16;
+    T part[lanes] = {};
+    index_t j = 0;
+    for (; j + lanes <= n; j += lanes)
+      for (index_t k = 0; k < lanes; ++k) part[k] += p[j + k];
+    for (index_t k = 0; j < n; ++j, ++k) part[k] += p[j];
+    for (index_t width = lanes / 2; width > 0; width /= 2)
+      for (index_t k = 0; k < width; ++k) part[k] += part[k + width];
+    return part[0];
   }
 
   template <bool Log, class T>
