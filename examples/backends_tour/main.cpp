@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The backends side by side: the same row softmax of [rows, cols] logits on every backend this
 // program was built with; each must give the sequential reference's answer, and each one's
 // time is printed (median of the repeats).
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include <posttrain/core.hpp>
+
+#include "../common/options.hpp"
 #if defined(POSTTRAIN_HAVE_EIGEN)
 #include <posttrain/backends/eigen.hpp>
 #endif
@@ -50,21 +53,12 @@ double max_difference(const std::vector<float>& a, const std::vector<float>& b) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  long rows = 512, cols = 32000;
-  int repeats = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--rows")) rows = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--cols")) cols = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "usage: backends_tour [--rows N] [--cols V] [--repeats R]\n");
-      return 2;
-    }
-  }
-  if (rows < 1 || cols < 1 || repeats < 1) {
-    std::fprintf(stderr, "backends_tour: --rows, --cols and --repeats must be positive\n");
-    return 2;
-  }
+  const examples::command_line args(argc, argv, "usage: backends_tour [--rows N] [--cols V] [--repeats R]",
+                                    {"rows", "cols", "repeats"});
+  const long rows = static_cast<long>(args.whole("rows", 512, 1, 1 << 20));
+  const long cols = static_cast<long>(args.whole("cols", 32000, 1, 1 << 24));
+  const int repeats = static_cast<int>(args.whole("repeats", 5, 1, 1000));
+  if (rows * cols > (1L << 27)) args.fail("--rows x --cols must be at most 2^27 (three buffers of that many floats)");
   // Logits with a realistic spread, from the library's counter-based generator.
   const posttrain::counter_rng rng(2024, 0);
   std::vector<float> x(static_cast<std::size_t>(rows * cols)), reference(x.size()), y(x.size());

@@ -1,4 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 // posttrain: the command-line tool. `posttrain --help` lists the commands.
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -18,11 +20,10 @@ void print_help() {
                "       posttrain <command> --help\n"
                "       posttrain --version\n\n"
                "commands:\n";
-  for (const auto& c : posttrain::cli::registry()) {
-    std::cout << "  " << c.name;
-    for (std::size_t i = c.name.size(); i < 14; ++i) std::cout << ' ';
-    std::cout << c.summary << '\n';
-  }
+  std::size_t width = 0;
+  for (const auto& c : posttrain::cli::registry()) width = std::max(width, c.name.size());
+  for (const auto& c : posttrain::cli::registry())
+    std::cout << "  " << c.name << std::string(width + 3 - c.name.size(), ' ') << c.summary << '\n';
 }
 
 int usage_failure(const std::string& message) {
@@ -79,7 +80,6 @@ int main(int argc, char** argv) {
       return 1;
     } catch (const std::exception& e) {  // anything else is a defect, and says so
       std::cerr << who << ": internal error: " << e.what() << '\n';
-      std::cerr << who << ": " << e.what() << '\n';
       return 1;
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GraphCoCo's question in miniature, on images: does removing the dimensions that dominate the
 // positive similarity ("highlighted" dimensions) from the second view make a contrastive
 // encoder learn more complementary — and more useful — features?
@@ -30,9 +31,6 @@
 
 namespace {
 
-using examples::option;
-using examples::number_option;
-using examples::whole_option;
 
 using posttrain::index_t;
 using matrix_view = posttrain::tensor_view<float, 2>;
@@ -220,19 +218,18 @@ result train(const posttrain::eigen_backend& be, const examples::split& tr, cons
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (examples::help_requested(
-          argc, argv,
-          "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]"))
-    return 0;
-  const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
-  const index_t train_n = whole_option(argc, argv, "train", 20000);
-  const int epochs = whole_option(argc, argv, "epochs", 5);
-  const unsigned seed = static_cast<unsigned>(whole_option(argc, argv, "seed", 1));
+  const examples::command_line args(
+      argc, argv, "usage: contrastive_digits [--data DIR] [--train N] [--epochs E] [--ratio ρ] [--weight λ] [--seed S]",
+      {"data", "train", "epochs", "ratio", "weight", "seed"});
+  const std::string dir = args.text("data", examples::fashion_mnist_dir);
+  const index_t train_n = args.whole("train", 20000, 1, 60000);
+  const int epochs = static_cast<int>(args.whole("epochs", 5, 1, 1000));
+  const unsigned seed = static_cast<unsigned>(args.whole("seed", 1, 0, 4294967295LL));
   cl::complement_options copt;
   copt.base.kind = cl::objective::graphcl;
   copt.base.temperature = 0.2;
-  copt.ratio = number_option(argc, argv, "ratio", 0.1);
-  copt.weight = number_option(argc, argv, "weight", 1);
+  copt.ratio = args.number("ratio", 0.1);
+  copt.weight = args.number("weight", 1);
   const posttrain::eigen_backend be;
 
   const auto tr = examples::read_split(dir, "train", train_n), te = examples::read_split(dir, "t10k", 10000);

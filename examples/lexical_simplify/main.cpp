@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lexical simplification, generate → select → rank (Qiang et al., TASLP 2021), on real sentences
 // from the Debian package fortunes:
 //
@@ -126,16 +127,16 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (examples::help_requested(argc, argv,
-                               "usage: lexical_simplify [--sentences N] [--rare L] [--vectors PATH] "
-                               "[--frequencies PATH] [--thesaurus PATH] [--min-cosine C]"))
-    return 0;
-  const std::size_t wanted = examples::whole_option(argc, argv, "sentences", 6);
-  const double rare = examples::number_option(argc, argv, "rare", -5);
-  const std::string vectors_path = examples::option(argc, argv, "vectors", "");
-  const std::string frequencies_path = examples::option(argc, argv, "frequencies", "");
-  const std::string thesaurus_path = examples::option(argc, argv, "thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
-  const double min_cosine = examples::number_option(argc, argv, "min-cosine", 0.6);
+  const examples::command_line args(argc, argv,
+                                    "usage: lexical_simplify [--sentences N] [--rare L] [--vectors PATH] "
+                                    "[--frequencies PATH] [--thesaurus PATH] [--min-cosine C]",
+                                    {"sentences", "rare", "vectors", "frequencies", "thesaurus", "min-cosine"});
+  const std::size_t wanted = args.whole("sentences", 6, 1);
+  const double rare = args.number("rare", -5);
+  const std::string vectors_path = args.text("vectors", "");
+  const std::string frequencies_path = args.text("frequencies", "");
+  const std::string thesaurus_path = args.text("thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
+  const double min_cosine = args.number("min-cosine", 0.6);
   try {
     const auto t0 = std::chrono::steady_clock::now();
     const auto thesaurus = sp::thesaurus::load(thesaurus_path);

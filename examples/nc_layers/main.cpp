@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which layer to fine-tune, in miniature (Li et al., "Understanding and improving transfer
 // learning of deep models via neural collapse", TMLR 2024): train a small MLP on Fashion-MNIST,
 // then measure neural collapse (NC1–NC4) of every layer's features on the training and the test
@@ -30,9 +31,6 @@
 
 namespace {
 
-using examples::option;
-using examples::number_option;
-using examples::whole_option;
 
 using examples::read_split;
 using examples::split;
@@ -152,12 +150,12 @@ std::vector<std::vector<float>> features(const posttrain::eigen_backend& be, con
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (examples::help_requested(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]"))
-    return 0;
-  const std::string dir = option(argc, argv, "data", examples::fashion_mnist_dir);
-  const index_t train_n = whole_option(argc, argv, "train", 60000);
-  const int epochs = whole_option(argc, argv, "epochs", 5);
-  std::mt19937 gen(static_cast<unsigned>(whole_option(argc, argv, "seed", 1)));
+  const examples::command_line args(argc, argv, "usage: nc_layers [--data DIR] [--train N] [--epochs E] [--seed S]",
+                                    {"data", "train", "epochs", "seed"});
+  const std::string dir = args.text("data", examples::fashion_mnist_dir);
+  const index_t train_n = args.whole("train", 60000, 1, 60000);
+  const int epochs = static_cast<int>(args.whole("epochs", 5, 1, 1000));
+  std::mt19937 gen(static_cast<unsigned>(args.whole("seed", 1, 0, 4294967295LL)));
   const posttrain::eigen_backend be;
 
   const split train = read_split(dir, "train", train_n), test = read_split(dir, "t10k", 10000);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fine-grained rewards from statement-level feedback, as RLFH trains with them: three biography
 // answers, each split into sentences and atomic statements that a verifier labelled (correct,
 // hedged, vague, wrong) and graded for helpfulness, tokenised by a small word-piece tokenizer,
@@ -179,14 +180,14 @@ std::string cell(double v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (examples::help_requested(argc, argv, "usage: rlfh_rewards [--granularity token|sentence|response]")) return 0;
+  const examples::command_line args(argc, argv, "usage: rlfh_rewards [--granularity token|sentence|response]",
+                                    {"granularity"});
   rw::tracing_config config;
-  const std::string granularity = examples::option(argc, argv, "granularity", "token");
+  const std::string granularity = args.text("granularity", "token");
   if (granularity == "sentence") config.granularity = rw::reward_granularity::sentence;
   else if (granularity == "response") config.granularity = rw::reward_granularity::response;
   else if (granularity != "token") {
-    std::cerr << "rlfh_rewards: --granularity must be token, sentence or response\n";
-    return 2;
+    args.fail("--granularity must be token, sentence or response, not '" + granularity + "'");
   }
   const word_piece tokenizer(vocabulary());
   const auto cases = biographies();

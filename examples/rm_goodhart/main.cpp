@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Regressional-Goodhart study of "Rethinking Reward Model Evaluation" (ICLR 2025) in
 // miniature: does reward-model accuracy predict what a policy optimised against the RM gains?
 //
@@ -24,6 +25,8 @@
 
 #include <posttrain/core/rng.hpp>
 #include <posttrain/rm_eval.hpp>
+
+#include "../common/options.hpp"
 
 namespace re = posttrain::rm_eval;
 
@@ -130,34 +133,18 @@ void write_svg(const std::string& file, const std::vector<double>& x, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
+  const examples::command_line args(argc, argv,
+                                    "usage: rm_goodhart [--prompts P] [--proxies M] [--policy-samples K] [--best-of N] "
+                                    "[--seed S] [--bootstrap R] [--svg FILE]",
+                                    {"prompts", "proxies", "policy-samples", "best-of", "bootstrap", "seed", "svg"});
   options opt;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "rm_goodhart: %s needs a value\n", argv[i]);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--prompts")) opt.prompts = std::atol(value());
-    else if (!std::strcmp(a, "--proxies")) opt.proxies = std::atol(value());
-    else if (!std::strcmp(a, "--policy-samples")) opt.policy_samples = std::atol(value());
-    else if (!std::strcmp(a, "--best-of")) opt.best_of = std::atol(value());
-    else if (!std::strcmp(a, "--bootstrap")) opt.bootstrap = std::atol(value());
-    else if (!std::strcmp(a, "--seed")) opt.seed = std::strtoull(value(), nullptr, 10);
-    else if (!std::strcmp(a, "--svg")) opt.svg = value();
-    else {
-      std::fprintf(stderr,
-                   "usage: rm_goodhart [--prompts P] [--proxies M] [--policy-samples K] [--best-of N] [--seed S] "
-                   "[--bootstrap R] [--svg FILE]\n");
-      return 2;
-    }
-  }
-  if (opt.prompts < 2 || opt.proxies < 4 || opt.best_of < 2 || opt.policy_samples < opt.best_of || opt.bootstrap < 1) {
-    std::fprintf(stderr, "rm_goodhart: need --prompts >= 2, --proxies >= 4, 2 <= --best-of <= --policy-samples\n");
-    return 2;
-  }
+  opt.prompts = args.whole("prompts", opt.prompts, 2, 1 << 24);
+  opt.proxies = args.whole("proxies", opt.proxies, 4, 1 << 16);
+  opt.best_of = args.whole("best-of", opt.best_of, 2, 1 << 16);
+  opt.policy_samples = args.whole("policy-samples", opt.policy_samples, opt.best_of, 1 << 16);
+  opt.bootstrap = args.whole("bootstrap", opt.bootstrap, 1, 1 << 24);
+  opt.seed = static_cast<unsigned long long>(args.whole("seed", static_cast<long long>(opt.seed)));
+  opt.svg = args.text("svg", opt.svg);
 
   // The proxies: noise scales spread over [0.3, 1.5], half of them with length-driven noise.
   std::vector<proxy_spec> specs;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Building a simplification corpus with the Trans-SS rule (Lu et al. 2021), from real text.
 // No parallel translation corpus ships with Debian, so the pairs are made honestly from the
 // sentences of the `fortunes` files: each sentence is paired with a rewrite that swaps words for
@@ -69,13 +70,13 @@ std::string rewrite(const std::string& sentence, const sp::thesaurus& thesaurus,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (examples::help_requested(argc, argv,
-                               "usage: simplify_corpus [--sentences N] [--thesaurus PATH] [--dictionary PATH] [--seed S]"))
-    return 0;
-  const std::size_t limit = examples::whole_option(argc, argv, "sentences", 20000);
-  const std::string thesaurus_path = examples::option(argc, argv, "thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
-  const std::string dictionary_path = examples::option(argc, argv, "dictionary", "");
-  std::mt19937 gen(examples::whole_option(argc, argv, "seed", 1));
+  const examples::command_line args(
+      argc, argv, "usage: simplify_corpus [--sentences N] [--thesaurus PATH] [--dictionary PATH] [--seed S]",
+      {"sentences", "thesaurus", "dictionary", "seed"});
+  const std::size_t limit = args.whole("sentences", 20000, 1);
+  const std::string thesaurus_path = args.text("thesaurus", "/usr/share/mythes/th_en_US_v2.dat");
+  const std::string dictionary_path = args.text("dictionary", "");
+  std::mt19937 gen(static_cast<unsigned>(args.whole("seed", 1, 0, 4294967295LL)));
   const auto t0 = std::chrono::steady_clock::now();
   try {
     const auto thesaurus = sp::thesaurus::load(thesaurus_path);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transferable post-training in miniature (Inverse Value Learning, arXiv 2410.21027): a value
 // network is trained, with the IVL loss, as the difference between a small frozen base model and
 // demonstrations of a target domain; then it is added, unchanged, to a larger base model with a
@@ -342,13 +343,14 @@ double perplexity(const std::vector<position>& eval, const vocabulary& vocab, co
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (examples::help_requested(argc, argv, "usage: value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--seed S]"))
-    return 0;
-  const int epochs = examples::whole_option(argc, argv, "epochs", 3);
-  const index_t dim = examples::whole_option(argc, argv, "dim", 32);
-  const std::size_t max_positions = examples::whole_option(argc, argv, "positions", 6000);
-  const std::size_t max_eval = examples::whole_option(argc, argv, "eval", 1500);
-  std::mt19937 gen(examples::whole_option(argc, argv, "seed", 1));
+  const examples::command_line args(argc, argv,
+                                    "usage: value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--seed S]",
+                                    {"epochs", "dim", "positions", "eval", "seed"});
+  const int epochs = static_cast<int>(args.whole("epochs", 3, 0, 1000));
+  const index_t dim = args.whole("dim", 32, 1, 4096);
+  const std::size_t max_positions = args.whole("positions", 6000, 1);
+  const std::size_t max_eval = args.whole("eval", 1500, 1);
+  std::mt19937 gen(static_cast<unsigned>(args.whole("seed", 1, 0, 4294967295LL)));
   const auto t0 = std::chrono::steady_clock::now();
   try {
     // Corpora.
