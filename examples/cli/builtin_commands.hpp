@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Commands that come with the skeleton: `info` and `validate`. Module commands live beside
 // this file and register themselves the same way.
@@ -47,8 +48,10 @@ inline const bool validate_registered = add(command{
     "check that CSV, TSV or JSONL files parse; name the first malformed record",
     "usage: posttrain validate [--format csv|tsv|jsonl] FILE...\n\n"
     "Reads every record of each FILE ('-' is standard input). The format defaults to the file\n"
-    "extension. Prints the record count per file; on a malformed record prints\n"
-    "FILE:LINE:COLUMN: what is wrong, and exits with status 1.\n",
+    "extension. CSV is RFC 4180 (quoted fields); TSV is the dialect every posttrain command\n"
+    "reads and writes: tab-separated, no quoting (a quote is an ordinary character). Every record\n"
+    "must have the first one's field count. Prints the record count per file; on a malformed\n"
+    "record prints FILE:LINE:COLUMN: what is wrong, and exits with status 1.\n",
     {"format"},
     {},
     [](const arguments& args) {
@@ -72,7 +75,7 @@ inline const bool validate_registered = add(command{
             io::jsonl_reader r(in, name);
             while (r.next()) ++records;
           } else {
-            io::csv_reader r(in, name, {.delimiter = format == "tsv" ? '\t' : ','});
+            io::csv_reader r(in, name, format == "tsv" ? io::tsv_dialect : io::csv_options{});
             while (r.next()) ++records;
           }
           std::cout << name << ": " << records << " records\n";

@@ -1,13 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A tiny JSON writer for the tool's reports: objects, arrays, strings, numbers (NaN and
 // infinities become null, since JSON has no such numbers), with two-space indentation.
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <posttrain/core/config.hpp>
 
 namespace posttrain::cli {
 
@@ -48,15 +52,21 @@ class json_writer {
     if (!std::isfinite(v)) {
       os_ << "null";
     } else {
+      // The shortest text that reads back as the same double, and no "-0".
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.10g", v == 0 ? 0.0 : v);  // no "-0"
-      os_ << buf;
+      const auto r = std::to_chars(buf, buf + sizeof buf, v == 0 ? 0.0 : v);
+      os_.write(buf, r.ptr - buf);
     }
     return *this;
   }
   json_writer& value(long long v) {
     separate();
     os_ << v;
+    return *this;
+  }
+  json_writer& null() {
+    separate();
+    os_ << "null";
     return *this;
   }
   json_writer& value(std::string_view s) {
@@ -70,6 +80,12 @@ class json_writer {
     if constexpr (std::is_integral_v<T>) return value(static_cast<long long>(v));
     else if constexpr (std::is_floating_point_v<T>) return value(static_cast<double>(v));
     else return value(std::string_view(v));
+  }
+  /// "version" and "settings" (settings.hpp): what every JSON result records.
+  template <class Settings>
+  json_writer& provenance(const Settings& s) {
+    field("version", POSTTRAIN_VERSION_STRING);
+    return field("settings", s.signature());
   }
   void finish() { os_ << '\n'; }
 

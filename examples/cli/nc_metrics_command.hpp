@@ -1,8 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain nc-metrics: neural-collapse metrics NC1–NC4 of a feature file (.npy or CSV) with its
 // labels, streamed in batches (two passes, memory independent of the number of rows), as JSON.
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,6 +21,8 @@
 #include <posttrain/io/npy.hpp>
 
 #include "command.hpp"
+#include "json_writer.hpp"
+#include "settings.hpp"
 #include "host_backend.hpp"
 
 namespace posttrain::cli {
@@ -120,7 +127,7 @@ inline std::vector<double> read_all(const std::string& path, index_t& rows, inde
 }
 
 template <class T>
-std::string run_typed(const arguments& args, matrix_source& features, matrix_source& labels, index_t classes,
+collapse::nc_result run_typed(const arguments& args, matrix_source& features, matrix_source& labels, index_t classes,
                       const collapse::nc_options& opt) {
   std::optional<collapse::linear_classifier> clf;
   if (const auto w = args.option("classifier")) {
@@ -140,10 +147,16 @@ std::string run_typed(const arguments& args, matrix_source& features, matrix_sou
   collapse::class_statistics stats(classes, features.cols(), opt.route);
   std::vector<T> h;
   std::vector<std::int64_t> y;
+  // Progress on a terminal: the rows of each pass, about once a second.
+  const bool progress = isatty(2) != 0;
+  int pass_number = 0;
+  bool progress_shown = false;
   const auto pass = [&](auto&& add) {
     features.rewind();
     labels.rewind();
     index_t seen = 0;
+    ++pass_number;
+    auto shown = std::chrono::steady_clock::now();
     while (true) {
       const index_t n = features.read(opt.batch_rows, h);
       const index_t m = read_labels(labels, opt.batch_rows, seen, y);
@@ -154,15 +167,47 @@ std::string run_typed(const arguments& args, matrix_source& features, matrix_sou
       if (n == 0) break;
       add(tensor_view<const T, 2>(h.data(), n, features.cols()), tensor_view<const std::int64_t, 1>(y.data(), n));
       seen += n;
+      if (progress && std::chrono::steady_clock::now() - shown > std::chrono::seconds(1)) {
+        shown = std::chrono::steady_clock::now();
+        progress_shown = true;
+        std::fprintf(stderr, "\rposttrain nc-metrics: pass %d of 2, %lld rows", pass_number, static_cast<long long>(seen));
+      }
     }
+    if (progress_shown && pass_number == 2) std::fprintf(stderr, "\n");
     if (seen == 0) throw std::runtime_error(features.path() + ": no rows");
   };
   pass([&](auto hv, auto yv) { stats.add(be, hv, yv); });
   collapse::second_pass_statistics<T> second(stats, opt.mean, clf ? &*clf : nullptr);
   pass([&](auto hv, auto yv) { second.add(be, hv, yv); });
-  return collapse::nc_metrics(be, stats, second, opt, clf ? &*clf : nullptr).to_json();
+  return collapse::nc_metrics(be, stats, second, opt, clf ? &*clf : nullptr);
 }
 
+/// The result's fields, in the order and with the names of nc_result::to_json.
+inline void write_result(json_writer& w, const collapse::nc_result& r) {
+  const auto geometry = [&](const char* name, const collapse::simplex_geometry* g) {
+    w.key(name);
+    if (!g) {
+      w.null();
+      return;
+    }
+    w.begin_object().field("equinorm", g->equinorm).field("equiangularity", g->equiangularity);
+    w.field("cosine_std", g->cosine_std).field("etf_error", g->etf_error).end_object();
+  };
+  const auto optional = [&](const char* name, const std::optional<double>& v) {
+    if (v) w.field(name, *v);
+    else w.key(name).null();
+  };
+  w.field("samples", static_cast<long long>(r.samples)).field("classes", static_cast<long long>(r.classes));
+  w.field("dim", static_cast<long long>(r.dim)).field("nc1", r.nc1).field("within_trace", r.within_trace);
+  w.field("between_trace", r.between_trace).field("trace_ratio", r.trace_ratio).field("cdnv", r.cdnv);
+  w.field("between_rank", static_cast<long long>(r.between_rank));
+  geometry("nc2_means", &r.means);
+  geometry("nc2_classifier", r.classifier ? &*r.classifier : nullptr);
+  optional("nc3_self_duality", r.self_duality);
+  optional("nc3_classifier_means_etf_error", r.classifier_means_etf_error);
+  optional("nc4_ncc_accuracy", r.ncc_accuracy);
+  optional("nc4_ncc_mismatch", r.ncc_mismatch);
+}
 
 inline int run(const arguments& args) {
   if (!args.positional().empty())
@@ -215,9 +260,23 @@ inline int run(const arguments& args) {
                                " distinct labels occur; give --classes K if that many classes are meant");
   }
   const bool single = features.npy() && features.kind() == 'f' && features.item_size() == 4;
-  std::cout << (single ? run_typed<float>(args, features, labels, classes, opt)
-                       : run_typed<double>(args, features, labels, classes, opt))
-            << '\n';
+  const collapse::nc_result r = single ? run_typed<float>(args, features, labels, classes, opt)
+                                       : run_typed<double>(args, features, labels, classes, opt);
+  json_writer w(std::cout);
+  w.begin_object();
+  w.provenance(settings{}
+                   .add("classes", static_cast<long long>(classes))
+                   .add("global-mean", mean)
+                   .add("divide-by-classes", opt.divide_by_classes)
+                   .add("route", route == "auto" ? (features.cols() <= classes ? "auto:gram" : "auto:projected") : route)
+                   .add("pinv-rtol", opt.pinv_rtol < 0 ? std::string("auto") : shortest_text(opt.pinv_rtol))
+                   .add("max-rank", opt.max_rank < 0 ? std::string("auto") : std::to_string(opt.max_rank))
+                   .add("classifier", args.option("classifier") ? (args.option("bias") ? "w+b" : "w") : "none")
+                   .add("precision", single ? "f32-with-f64-sums" : "f64"));
+  w.field("features", *features_path).field("labels", *labels_path);
+  write_result(w, r);
+  w.end_object();
+  w.finish();
   return 0;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain trace-rewards: statement feedback → token rewards, JSONL in, JSONL out.
 // posttrain gae: advantages and returns of reward/value rows, JSONL in, JSONL out.
@@ -24,6 +25,7 @@
 #include "command.hpp"
 #include "host_backend.hpp"
 #include "json_writer.hpp"
+#include "settings.hpp"
 
 namespace posttrain::cli {
 namespace reward_cmd {
@@ -232,8 +234,16 @@ inline int run_trace(const arguments& args) {
     ++written;
     unmatched += traced.unmatched_statements;
   });
+  const auto signature = settings{}
+                             .add("granularity", args.option("granularity").value_or("token"))
+                             .add("offsets", args.option("offsets").value_or("code-points"))
+                             .add("eos-penalty", config.missing_eos_penalty)
+                             .add("questions", config.skip_questions ? "skipped" : "kept")
+                             .add("min-sentence-match", config.min_sentence_match)
+                             .signature();
   std::cerr << "posttrain trace-rewards: " << written << " response(s), " << unmatched << " unmatched statement(s)"
-            << (skipped ? ", " + std::to_string(skipped) + " line(s) skipped" : std::string()) << '\n';
+            << (skipped ? ", " + std::to_string(skipped) + " line(s) skipped" : std::string()) << "; settings "
+            << signature << '\n';
   return 0;
 }
 
@@ -347,9 +357,16 @@ inline int run_gae(const arguments& args) {
                    tensor_view<double, 2>(r.advantages.data(), 1, t), w);
     emit(r);
   }
+  const auto signature = settings{}
+                             .add("gamma", o.gamma)
+                             .add("lambda", o.lambda)
+                             .add("masking", args.option("masking").value_or("zero"))
+                             .add("whiten", whiten.value_or("none"))
+                             .signature();
   std::cerr << "posttrain gae: " << written << " row(s), " << stats.count() << " valid position(s)"
             << (whiten ? ", advantages whitened" : "")
-            << (skipped ? ", " + std::to_string(skipped) + " line(s) skipped" : std::string()) << '\n';
+            << (skipped ? ", " + std::to_string(skipped) + " line(s) skipped" : std::string()) << "; settings "
+            << signature << '\n';
   return 0;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain rm-eval: reward-model evaluation metrics of a CSV of scored responses, as JSON.
 
@@ -11,7 +12,9 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -25,15 +28,15 @@
 
 #include "command.hpp"
 #include "json_writer.hpp"
+#include "settings.hpp"
 
 namespace posttrain::cli {
 namespace rm_eval_cmd {
 
 /// Reads prompt_id,response_id,proxy,gold (header required, columns in any order, others
 /// ignored) and groups responses by prompt in order of first appearance.
-inline rm_eval::prompt_scores read_scores(std::istream& in, const std::string& name) {
-  io::csv_reader reader(in, name);
-  const auto& header = reader.read_header();
+inline rm_eval::prompt_scores read_scores(io::csv_reader& reader, const std::string& name) {
+  const auto& header = reader.header();
   auto column = [&](const char* wanted) {
     for (std::size_t i = 0; i < header.size(); ++i)
       if (header[i] == wanted) return i;
@@ -67,6 +70,49 @@ inline rm_eval::prompt_scores read_scores(std::istream& in, const std::string& n
   return s;
 }
 
+/// The column of `header` named one of `names`, if any.
+inline std::optional<std::size_t> find_column(const std::vector<std::string>& header,
+                                              std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+  return std::nullopt;
+}
+
+/// A reward-bench style table: one preference pair a row, the reward model's score of the
+/// chosen and of the rejected response, and optionally the subset the pair belongs to.
+struct pair_table {
+  std::vector<std::string> subsets;              // in order of first appearance
+  std::vector<std::vector<double>> chosen, rejected;  // per subset
+};
+
+inline pair_table read_pairs(io::csv_reader& reader, const std::string& name, std::size_t chosen_col,
+                             std::size_t rejected_col, std::optional<std::size_t> subset_col) {
+  const auto& header = reader.header();
+  pair_table t;
+  std::unordered_map<std::string, std::size_t> index;
+  while (auto rec = reader.next()) {
+    auto score = [&](std::size_t col) {
+      const double v = io::parse_number(*rec, col, name);
+      if (!std::isfinite(v))
+        throw parse_error(name, rec->line, rec->columns.at(col), "field " + std::to_string(col + 1) + " (" +
+                                                                     header[col] + ") is not a finite number: '" +
+                                                                     rec->fields[col] + "'");
+      return v;
+    };
+    const std::string subset = subset_col ? rec->fields[*subset_col] : std::string("all");
+    const auto [it, fresh] = index.try_emplace(subset, t.subsets.size());
+    if (fresh) {
+      t.subsets.push_back(subset);
+      t.chosen.emplace_back();
+      t.rejected.emplace_back();
+    }
+    t.chosen[it->second].push_back(score(chosen_col));
+    t.rejected[it->second].push_back(score(rejected_col));
+  }
+  return t;
+}
+
 inline rm_eval::tie_policy parse_ties(const std::string& s) {
   if (s == "zero") return rm_eval::tie_policy::zero;
   if (s == "half") return rm_eval::tie_policy::half;
@@ -98,6 +144,74 @@ inline void write_accuracy(json_writer& w, const char* name, const rm_eval::accu
   w.end_object();
 }
 
+/// rm-eval on a reward-bench style table: accuracy (chosen scored above rejected) over all
+/// pairs and per subset, each with a bootstrap interval over its pairs.
+inline int run_pairs(const arguments& args, const std::string& file, const pair_table& t, rm_eval::tie_policy ties,
+                     long long resamples, long long seed, const std::string& chosen_name,
+                     const std::string& rejected_name, const std::string& subset_name) {
+  if (args.option("best-of")) throw usage_error("--best-of needs responses grouped by prompt, not a table of pairs");
+  std::vector<double> all_chosen, all_rejected;
+  for (std::size_t g = 0; g < t.subsets.size(); ++g) {
+    all_chosen.insert(all_chosen.end(), t.chosen[g].begin(), t.chosen[g].end());
+    all_rejected.insert(all_rejected.end(), t.rejected[g].begin(), t.rejected[g].end());
+  }
+  // A resample draws pairs of the group with replacement: the accuracy of counts c is
+  // Σ c·credit / Σ c over the pairs that count (a tie excluded by --ties exclude does not).
+  const auto accuracy_with_interval = [&](const std::vector<double>& chosen, const std::vector<double>& rejected) {
+    const auto acc = rm_eval::pairwise_accuracy(chosen, rejected, ties);
+    rm_eval::interval ci;
+    if (resamples > 0) {
+      std::vector<double> credit(chosen.size()), counts(chosen.size());
+      for (std::size_t i = 0; i < chosen.size(); ++i) {
+        const bool tie = chosen[i] == rejected[i];
+        counts[i] = tie && ties == rm_eval::tie_policy::exclude ? 0 : 1;
+        credit[i] = chosen[i] > rejected[i] ? 1 : tie && ties == rm_eval::tie_policy::half ? 0.5 : 0;
+      }
+      ci = rm_eval::bootstrap_counts(
+          static_cast<std::int64_t>(chosen.size()),
+          [&](std::span<const std::int32_t> c) {
+            double hit = 0, n = 0;
+            for (std::size_t i = 0; i < c.size(); ++i) hit += c[i] * credit[i], n += c[i] * counts[i];
+            return n > 0 ? hit / n : std::numeric_limits<double>::quiet_NaN();
+          },
+          resamples, 0.95, static_cast<std::uint64_t>(seed));
+    }
+    return std::pair{acc, ci};
+  };
+  json_writer w(std::cout);
+  w.begin_object();
+  w.provenance(settings{}
+                   .add("table", "pairs")
+                   .add("chosen", chosen_name)
+                   .add("rejected", rejected_name)
+                   .add("subset", subset_name.empty() ? "none" : subset_name)
+                   .add("ties", args.option("ties").value_or("zero"))
+                   .add("bootstrap", resamples)
+                   .add("seed", seed)
+                   .add("ci", resamples > 0 ? "95%-percentile-over-pairs" : "none"));
+  w.field("file", file).field("pairs", static_cast<long long>(all_chosen.size()));
+  w.field("tie_policy", args.option("ties").value_or("zero"));
+  const auto [overall, overall_ci] = accuracy_with_interval(all_chosen, all_rejected);
+  write_accuracy(w, "accuracy", overall, resamples > 0 ? &overall_ci : nullptr);
+  // reward-bench reports each subset; their unweighted mean is given beside the pooled accuracy.
+  double mean = 0;
+  w.key("subsets").begin_array();
+  for (std::size_t g = 0; g < t.subsets.size(); ++g) {
+    const auto [acc, ci] = accuracy_with_interval(t.chosen[g], t.rejected[g]);
+    mean += acc.accuracy / double(t.subsets.size());
+    w.begin_object().field("subset", t.subsets[g]).field("accuracy", acc.accuracy).field("pairs", acc.pairs);
+    w.field("correct", acc.correct).field("proxy_ties", acc.ties);
+    if (resamples > 0) w.field("ci_lower", ci.lower).field("ci_upper", ci.upper);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("mean_of_subsets", mean);
+  w.field("bootstrap_resamples", resamples).field("bootstrap_seed", seed);
+  w.end_object();
+  w.finish();
+  return 0;
+}
+
 inline int run(const arguments& args) {
   if (args.positional().size() != 1) throw usage_error("rm-eval takes one FILE");
   const std::string file = args.positional()[0];
@@ -108,7 +222,23 @@ inline int run(const arguments& args) {
 
   std::ifstream stream;
   if (file != "-") stream = io::open_input_file(file, std::ios::binary);
-  const auto s = read_scores(file == "-" ? std::cin : stream, file == "-" ? "<stdin>" : file);
+  const std::string name = file == "-" ? "<stdin>" : file;
+  const bool tsv = file.size() > 4 && file.compare(file.size() - 4, 4, ".tsv") == 0;
+  io::csv_reader reader(file == "-" ? std::cin : stream, name, tsv ? io::tsv_dialect : io::csv_options{});
+  const auto& header = reader.read_header();
+  const auto chosen_col = find_column(header, {"scores_chosen", "score_chosen", "chosen_score", "chosen"});
+  const auto rejected_col = find_column(header, {"scores_rejected", "score_rejected", "rejected_score", "rejected"});
+  if (chosen_col || rejected_col) {
+    if (!chosen_col || !rejected_col)
+      throw parse_error(name, 1, 1, "a table of pairs needs both a chosen and a rejected score column "
+                                    "(scores_chosen and scores_rejected, as reward-bench writes them)");
+    const auto subset_col = find_column(header, {"subset"});
+    const auto t = read_pairs(reader, name, *chosen_col, *rejected_col, subset_col);
+    if (t.subsets.empty()) throw std::runtime_error(file + ": no rows after the header");
+    return run_pairs(args, file, t, ties, resamples, seed, header[*chosen_col], header[*rejected_col],
+                     subset_col ? header[*subset_col] : std::string());
+  }
+  const auto s = read_scores(reader, name);
   if (s.prompts() == 0) throw std::runtime_error(file + ": no rows after the header");
 
   // Every statistic is a function of the prompts drawn, so a resample is given as how many
@@ -214,6 +344,15 @@ inline int run(const arguments& args) {
 
   json_writer w(std::cout);
   w.begin_object();
+  std::string best_of_text;
+  for (const long long n : best_of) best_of_text += (best_of_text.empty() ? "" : ",") + std::to_string(n);
+  w.provenance(settings{}
+                   .add("ties", args.option("ties").value_or("zero"))
+                   .add("best-of", best_of_text)
+                   .add("bootstrap", resamples)
+                   .add("seed", seed)
+                   .add("ci", resamples > 0 ? "95%-percentile-over-prompts" : "none")
+                   .add("pairs", "all-within-prompt"));
   w.field("file", file).field("prompts", s.prompts()).field("responses", static_cast<long long>(s.proxy.size()));
   w.field("tie_policy", args.option("ties").value_or("zero"));
   // The first pair of each prompt that has one; the others are counted, not silently dropped.
@@ -270,8 +409,13 @@ inline const bool registered = add(command{
     "reward-model accuracy (several ways), best-of-N and correlations of a scored CSV",
     "usage: posttrain rm-eval [--ties zero|half|exclude] [--best-of 1,2,4,...] [--bootstrap R]\n"
     "                         [--seed S] FILE\n\n"
-    "FILE is CSV with a header naming prompt_id,response_id,proxy,gold (any order; '-' reads\n"
-    "standard input). Responses are grouped by prompt_id. Prints JSON: accuracy on each\n"
+    "FILE is CSV (TSV if it ends in .tsv; '-' reads standard input) with a header, in one of two\n"
+    "forms. A table of pairs, as reward-bench writes its results: scores_chosen and\n"
+    "scores_rejected columns (or chosen_score/rejected_score, chosen/rejected), and optionally\n"
+    "subset. Prints JSON: the accuracy (chosen scored higher) over all pairs and per subset, each\n"
+    "with a bootstrap interval over its pairs, and the mean of the subsets' accuracies.\n"
+    "Or scored responses: prompt_id,response_id,proxy,gold (any order). Responses are grouped by\n"
+    "prompt_id. Prints JSON: accuracy on each\n"
     "prompt's first pair and on all pairs (with the proxy and gold tie counts), best-of-k\n"
     "agreement, best-of-N gold reward and normalised gain for each N that every prompt allows,\n"
     "Pearson/Spearman/Kendall correlations over all responses and the per-prompt Kendall and\n"
@@ -280,7 +424,7 @@ inline const bool registered = add(command{
     "2 or more responses (prompts_without_pair counts the others); a terminal shows the bootstrap's\n"
     "progress on stderr. --ties: a proxy tie counts 0\n"
     "(default, as reward-bench), 1/2, or is excluded. A missing or non-numeric score is an\n"
-    "error naming FILE:LINE:COLUMN.\n",
+    "error naming FILE:LINE:COLUMN. Every result records \"version\" and \"settings\".\n",
     {"ties", "best-of", "bootstrap", "seed"},
     {},
     run});

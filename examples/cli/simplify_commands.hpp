@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // posttrain simplify-pairs: translation pairs → simplification pairs (the Trans-SS filter).
 // posttrain readability: words, sentences, syllables, FRE and FKGL of each input line.
@@ -20,6 +21,7 @@
 #include "command.hpp"
 #include "host_backend.hpp"
 #include "line_batches.hpp"
+#include "settings.hpp"
 
 namespace posttrain::cli {
 namespace simplify_cmd {
@@ -40,6 +42,8 @@ struct syllable_source {
   std::unique_ptr<simplify::pronouncing_dictionary> dictionary;
   std::unique_ptr<simplify::syllable_model> model;
   simplify::syllable_counter counter(simplify::language lang) const { return {dictionary.get(), lang, model.get()}; }
+  /// For the settings signature: what counts the syllables.
+  const char* name() const { return !dictionary ? "heuristic" : model ? "cmu+learned" : "cmu+heuristic"; }
 };
 
 inline syllable_source load_syllables(const arguments& args) {
@@ -79,6 +83,8 @@ inline int run_pairs(const arguments& args) {
   o.min_bleu = number_option(args, "min-bleu", o.min_bleu);
   o.min_difference = number_option(args, "min-difference", o.min_difference);
   o.min_words = index_t(integer_option(args, "min-words", o.min_words, 0));
+  const double max_bad_fraction = number_option(args, "max-bad-fraction", 0);
+  if (!(max_bad_fraction >= 0 && max_bad_fraction <= 1)) throw usage_error("--max-bad-fraction must be in [0, 1]");
   o.lang = parse_language(args);
   if (auto u = args.option("unknown")) o.unknown_token = *u;
   if (auto s = args.option("score")) {
@@ -112,6 +118,12 @@ inline int run_pairs(const arguments& args) {
   std::vector<long> bad_lines;
   long counts[6] = {};
   std::string out;
+  const char* score_name = o.score == simplify::readability_score::flesch_reading_ease ? "fre" : "fkgl";
+  if (!args.flag("no-header")) {
+    std::printf("complex\tsimple\t%s_complex\t%s_simple\tbleu\n", score_name, score_name);
+    check_stdout();
+  }
+  std::vector<char> blank(batch);
   for (;;) {
     // Read a batch (constant memory), judge it on all threads, write it in input order.
     const auto& first = reader1.next(batch);
@@ -120,10 +132,13 @@ inline int run_pairs(const arguments& args) {
       const auto& second = reader2->next(std::max<std::size_t>(n, 1));
       if (second.size() < n) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
       if (n == 0 && !second.empty()) throw std::runtime_error(*mt_file + " has more lines than " + *ref_file);
-      for (std::size_t i = 0; i < n; ++i) reference[i] = first[i], translation[i] = second[i], malformed[i] = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        reference[i] = first[i], translation[i] = second[i], malformed[i] = 0, blank[i] = 0;
     } else {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view line = first[i];
+        // The TSV dialect (io::tsv_dialect): a blank line is no record; a record is two fields.
+        blank[i] = line.empty();
         const auto tab = line.find('\t');
         malformed[i] = tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos;
         if (!malformed[i]) reference[i] = line.substr(0, tab), translation[i] = line.substr(tab + 1);
@@ -133,12 +148,13 @@ inline int run_pairs(const arguments& args) {
     for (std::size_t i = 0; i < n; ++i) line_of[i] = ++line_no;
     be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
       for (index_t i = r0; i < r1; ++i)
-        if (!malformed[std::size_t(i)])
+        if (!malformed[std::size_t(i)] && !blank[std::size_t(i)])
           decisions[std::size_t(i)] = simplify::judge_pair(reference[std::size_t(i)], translation[std::size_t(i)], o,
                                                            syllables);
     });
     out.clear();
     for (std::size_t i = 0; i < n; ++i) {
+      if (blank[i]) continue;
       if (malformed[i]) {
         ++bad;
         if (bad_lines.size() < 5) bad_lines.push_back(line_of[i]);
@@ -170,7 +186,27 @@ inline int run_pairs(const arguments& args) {
     std::fprintf(stderr, "; %ld malformed line(s) (not two tab-separated fields), first at line", bad);
     for (const long l : bad_lines) std::fprintf(stderr, " %ld", l);
   }
-  std::fprintf(stderr, "\n");
+  const auto signature = settings{}
+                             .add("score", score_name)
+                             .add("lang", args.option("language").value_or("en"))
+                             .add("min-bleu", o.min_bleu)
+                             .add("min-difference", o.min_difference)
+                             .add("min-words", static_cast<long long>(o.min_words))
+                             .add("unknown", o.unknown_token)
+                             .add("syllables", source.name())
+                             .add("bleu", "13a-lc-exp")
+                             .add("max-bad-fraction", max_bad_fraction)
+                             .signature();
+  std::fprintf(stderr, "; settings %s\n", signature.c_str());
+  // Malformed records beyond the allowed share: the output is not what the input meant.
+  const long records = pairs + bad;
+  if (bad > 0 && double(bad) > max_bad_fraction * double(records)) {
+    std::fprintf(stderr,
+                 "posttrain simplify-pairs: %ld of %ld records (%.2f%%) are malformed, more than --max-bad-fraction %g "
+                 "allows; failing\n",
+                 bad, records, 100.0 * double(bad) / double(records), max_bad_fraction);
+    return 1;
+  }
   return 0;
 }
 
@@ -179,7 +215,8 @@ inline const bool pairs_registered = add(command{
     "keep translation pairs whose readability differs (Trans-SS): TSV in, TSV out",
     "usage: posttrain simplify-pairs [--min-bleu B] [--min-difference D] [--min-words N]\n"
     "                                [--score fre|fkgl] [--language en|fr|es|de] [--dictionary PATH]\n"
-    "                                [--learn-syllables] [--unknown TOKEN] (FILE | --reference A --translation B)\n\n"
+    "                                [--learn-syllables] [--unknown TOKEN] [--max-bad-fraction F]\n"
+    "                                [--no-header] (FILE | --reference A --translation B)\n\n"
     "Reads reference<TAB>translation lines (FILE, '-' or none: standard input) or two parallel\n"
     "files, and writes complex<TAB>simple<TAB>R_complex<TAB>R_simple<TAB>bleu for each kept pair, in\n"
     "input order. A pair is kept iff the sides differ (ignoring case), both have more than N words\n"
@@ -188,11 +225,15 @@ inline const bool pairs_registered = add(command{
     "(FRE, or FKGL). The easier side is the simple one. --dictionary counts syllables with a CMU\n"
     "dictionary (e.g. pocketsphinx-en-us's cmudict-en-us.dict), the heuristic where it has no entry;\n"
     "--learn-syllables replaces that heuristic by letter rules learned from the dictionary (a few s).\n"
-    "Runs in batches on all cores with constant memory; a progress line on a terminal; the kept and\n"
-    "dropped counts by reason, and malformed lines (not two fields; skipped), on stderr at the end.\n",
+    "The output starts with a header line (complex, simple, fre_complex or fkgl_complex, ...)\n"
+    "unless --no-header. TSV is tab-separated with no quoting (a quote is an ordinary character);\n"
+    "blank lines are skipped. Runs in batches on all cores with constant memory; a progress line\n"
+    "on a terminal; the kept and dropped counts by reason, malformed records (not two fields;\n"
+    "skipped) and the settings on stderr at the end. More malformed records than\n"
+    "--max-bad-fraction F of all (default 0: any) make the exit status 1.\n",
     {"min-bleu", "min-difference", "min-words", "score", "language", "dictionary", "unknown", "reference",
-     "translation", "max-line-bytes"},
-    {"learn-syllables"},
+     "translation", "max-line-bytes", "max-bad-fraction"},
+    {"learn-syllables", "no-header"},
     run_pairs});
 
 inline int run_readability(const arguments& args) {
@@ -202,7 +243,7 @@ inline int run_readability(const arguments& args) {
   if (args.positional().size() > 1) throw usage_error("expected one FILE");
   std::unique_ptr<std::ifstream> f;
   std::istream& in = open_or_stdin(args.positional().empty() ? "-" : args.positional()[0], f);
-  std::fputs("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n", stdout);
+  if (!args.flag("no-header")) std::fputs("words\tsentences\tsyllables\tfre\tfkgl\tinvalid_bytes\n", stdout);
   // Batches of lines: read in blocks, counted and formatted on all threads in chunks, written
   // in input order (constant memory).
   const host_backend_for_cli be;
@@ -210,6 +251,8 @@ inline int run_readability(const arguments& args) {
   const std::string name = args.positional().empty() ? "-" : args.positional()[0];
   line_batches reader(in, name == "-" ? "<stdin>" : name, max_line_bytes(args));
   std::vector<std::string> formatted(batch / chunk);
+  long long total = 0;
+  const bool progress = isatty(2) != 0;
   for (;;) {
     const auto& lines = reader.next(batch);
     if (lines.empty()) break;
@@ -234,7 +277,16 @@ inline int run_readability(const arguments& args) {
     });
     for (std::size_t c = 0; c < chunks; ++c) std::fwrite(formatted[c].data(), 1, formatted[c].size(), stdout);
     check_stdout();
+    total += lines.size();
+    if (progress) std::fprintf(stderr, "\rposttrain readability: %lld lines", total);
   }
+  if (progress) std::fprintf(stderr, "\n");
+  const auto signature = settings{}
+                             .add("lang", args.option("language").value_or("en"))
+                             .add("syllables", source.name())
+                             .add("empty-line", "nan")
+                             .signature();
+  std::fprintf(stderr, "posttrain readability: %lld line(s); settings %s\n", total, signature.c_str());
   return 0;
 }
 
@@ -242,14 +294,16 @@ inline const bool readability_registered = add(command{
     "readability",
     "words, sentences, syllables, FRE and FKGL of each line, as TSV",
     "usage: posttrain readability [--language en|fr|es|de] [--dictionary PATH [--learn-syllables]]\n"
-    "                             [FILE]\n\n"
+    "                             [--no-header] [FILE]\n\n"
     "For each line of FILE ('-' or none: standard input) prints words, sentences, syllables, the\n"
     "Flesch reading ease of the language, the Flesch–Kincaid grade and the count of invalid UTF-8\n"
     "bytes (replaced, never an error); a line without words scores nan. --dictionary: a CMU\n"
     "pronouncing dictionary for syllables; --learn-syllables: letter rules learned from it for the\n"
-    "words it lacks, not the heuristic. --max-line-bytes N: the longest line accepted (16 MiB).\n",
+    "words it lacks, not the heuristic. --max-line-bytes N: the longest line accepted (16 MiB).\n"
+    "The output starts with a header line unless --no-header; the line count and the settings go\n"
+    "to stderr at the end (with progress on a terminal).\n",
     {"language", "dictionary", "max-line-bytes"},
-    {"learn-syllables"},
+    {"learn-syllables", "no-header"},
     run_readability});
 
 }  // namespace simplify_cmd

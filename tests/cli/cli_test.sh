@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The posttrain tool's skeleton: help, version, exit codes, reader errors with file:line:column.
 set -u
 tool=$1
@@ -31,6 +32,8 @@ printf 'prompt,response_id,proxy,gold\na,1,0.5,1\n' >"$work/bad_header.csv"
 
 expect 0 "usage: posttrain <command>" --help
 expect 0 "validate +check" --help
+expect 0 "^  simplify-pairs   keep translation pairs" --help
+expect 0 "^  info             print the version" --help
 expect 0 "^posttrain [0-9]+\.[0-9]+\.[0-9]+$" --version
 expect 0 "usage: posttrain validate" validate --help
 expect 0 "backends: sequential" info
@@ -55,6 +58,23 @@ expect 1 "bad_header.csv:1:1: the header has no 'prompt_id' column" rm-eval "$wo
 expect 2 "--ties must be zero, half or exclude" rm-eval --ties some "$work/scores.csv"
 expect 2 "rm-eval takes one FILE" rm-eval
 expect 0 "usage: posttrain rm-eval" rm-eval --help
+expect 0 '^  "version": "[0-9]+\.[0-9]+\.[0-9]+",$' rm-eval --bootstrap 20 "$work/scores.csv"
+expect 0 '^  "settings": "ties:zero\|best-of:1,2\|bootstrap:20\|seed:1\|ci:95%-percentile-over-prompts\|pairs:all-within-prompt\|version:[0-9.]+",$' rm-eval --best_of 1,2 --bootstrap 20 "$work/scores.csv"
+# A reward-bench style table of pairs, with subsets.
+printf 'id,subset,scores_chosen,scores_rejected\n1,chat,2,1\n2,chat,1,3\n3,safety,0.5,0.5\n4,safety,4,-1\n5,chat,3,0\n' >"$work/pairs_table.csv"
+expect 0 '"pairs": 5,' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '^    "accuracy": 0.6,$' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '"subset": "chat",' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '^      "accuracy": 0.6666666666666666,$' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '^      "accuracy": 0.75,$' rm-eval --ties half --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '^      "accuracy": 1,$' rm-eval --ties exclude --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '^  "mean_of_subsets": 0.5833333333333333,$' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 0 '"settings": "table:pairs\|chosen:scores_chosen\|rejected:scores_rejected\|subset:subset\|ties:zero\|' rm-eval --bootstrap 50 "$work/pairs_table.csv"
+expect 2 "--best-of needs responses grouped by prompt" rm-eval --best-of 2 "$work/pairs_table.csv"
+printf 'id,scores_chosen\n1,2\n' >"$work/half_table.csv"
+expect 1 "half_table.csv:1:1: a table of pairs needs both a chosen and a rejected score column" rm-eval "$work/half_table.csv"
+printf 'chosen\trejected\n2\t1\n0\t1\n' >"$work/pairs_table.tsv"
+expect 0 '^    "accuracy": 0.5,$' rm-eval --bootstrap 0 "$work/pairs_table.tsv"
 
 # nc-metrics: the hand-checked case (two classes at (±2, 0), unit within-class spread).
 r=1.4142135623730951
@@ -64,9 +84,12 @@ printf '0\n0\n0\n0\n1\n1\n1\n2\n' >"$work/nc_labels3.csv"
 printf '0\n0\n0\n0\n1\n1\n1\n' >"$work/nc_labels7.csv"
 sed 's/^-2,-1.41.*/-2,nan/' "$work/nc_features.csv" >"$work/nc_nan.csv"
 printf '1,0\n-1,0\n' >"$work/nc_w.csv"
-expect 0 '"nc1": 0.125,.*"nc4_ncc_accuracy": 1' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '^  "nc1": 0.125,$' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '^  "nc4_ncc_accuracy": 1,$' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '"settings": "classes:2\|global-mean:sample\|divide-by-classes:yes\|route:auto:gram\|' nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 expect 0 '"nc1": 0.25,' nc-metrics --no-divide --route projected --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
-expect 0 '"nc3_self_duality": 0,.*"nc4_ncc_mismatch": 0' nc-metrics --classifier "$work/nc_w.csv" --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '"nc3_self_duality": 0,' nc-metrics --classifier "$work/nc_w.csv" --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
+expect 0 '"nc4_ncc_mismatch": 0$' nc-metrics --classifier "$work/nc_w.csv" --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 expect 1 'label of row 7 is 2, outside 0\.\.1' nc-metrics --classes 2 --features "$work/nc_features.csv" --labels "$work/nc_labels3.csv"
 expect 1 'class 2 of 3 has no sample' nc-metrics --classes 3 --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 expect 1 'feature row 7 column 1 is nan' nc-metrics --features "$work/nc_nan.csv" --labels "$work/nc_labels.csv"
@@ -94,15 +117,36 @@ expect 1 "gae_bad.jsonl:1: rewards, values and mask have 2, 1 and 2 elements" ga
 expect 0 "1 row\(s\), 1 valid position\(s\), 1 line\(s\) skipped" gae --skip-bad "$work/gae_bad.jsonl"
 expect 1 "variance needs at least 2" gae --whiten trl --skip-bad "$work/gae_bad.jsonl"
 expect 2 "--masking must be zero or skip" gae --masking some "$work/gae.jsonl"
+expect 0 "settings gamma:0.9\|lambda:0.8\|masking:skip\|whiten:none\|version:[0-9.]+$" gae --gamma 0.9 --lambda=0.8 --masking skip "$work/gae.jsonl"
+expect 0 "settings granularity:token\|offsets:code-points\|eos-penalty:-1\|questions:skipped\|min-sentence-match:0.5\|version:" trace-rewards "$work/trace_one.jsonl"
 
 # simplify-pairs and readability: TSV in, TSV out; malformed lines counted, never merged.
 printf 'The committee postponed the deliberation regarding the municipal expenditure.\tThe committee delayed the talk about the city spending.\nThe cat sat on the mat.\tthe cat sat on the mat.\nno tab here\nshort one\tanother short\n' >"$work/pairs.tsv"
 printf 'The cat sat on the mat.\nCool dogs wear da sunglasses.\n' >"$work/text.txt"
-expect 0 "kept 0; dropped identical 1, too_short 1, unknown_token 0, low_bleu 1, small_difference 0; 1 malformed line\(s\) .*first at line 3" simplify-pairs "$work/pairs.tsv"
-expect 0 "delayed the talk about the city spending.	-27.900	66.100	10.553" simplify-pairs --min-bleu 5 "$work/pairs.tsv"
+expect 1 "kept 0; dropped identical 1, too_short 1, unknown_token 0, low_bleu 1, small_difference 0; 1 malformed line\(s\) .*first at line 3" simplify-pairs "$work/pairs.tsv"
+expect 1 "1 of 4 records \(25.00%\) are malformed, more than --max-bad-fraction 0 allows" simplify-pairs "$work/pairs.tsv"
+expect 0 "delayed the talk about the city spending.	-27.900	66.100	10.553" simplify-pairs --min-bleu 5 --max-bad-fraction 0.25 "$work/pairs.tsv"
+expect 0 "^complex	simple	fre_complex	fre_simple	bleu$" simplify-pairs --max-bad-fraction 0.25 "$work/pairs.tsv"
+expect 0 "^complex	simple	fkgl_complex	fkgl_simple	bleu$" simplify-pairs --score fkgl --max-bad-fraction 0.25 "$work/pairs.tsv"
+expect 0 "settings score:fre\|lang:en\|min-bleu:5\|min-difference:10\|min-words:3\|unknown:<unk>\|syllables:heuristic\|bleu:13a-lc-exp\|max-bad-fraction:0.25\|version:[0-9.]+$" simplify-pairs --min_bleu 5 --max_bad_fraction 0.25 "$work/pairs.tsv"
+expect 2 "--max-bad-fraction must be in \[0, 1\]" simplify-pairs --max-bad-fraction 2 "$work/pairs.tsv"
+out=$("$tool" simplify-pairs --no-header --min-bleu 5 --max-bad-fraction 0.25 "$work/pairs.tsv" 2>/dev/null)
+checks=$((checks + 1))
+[[ $(head -1 <<<"$out") == "The committee postponed"* ]] || { echo "FAIL: simplify-pairs --no-header printed: $out"; failures=$((failures + 1)); }
+# One TSV dialect (io::tsv_dialect): a quote is an ordinary character, a blank line no record.
+printf 'He said "hi" to the committee members yesterday.\tHe said "hello" to the committee members yesterday.\n\n"Quoted" start here, then more words.\tQuoted start here, then more words!\n' >"$work/quotes.tsv"
+expect 0 "quotes.tsv: 2 records" validate "$work/quotes.tsv"
+expect 0 "posttrain simplify-pairs: 2 pairs: " simplify-pairs "$work/quotes.tsv"
+printf 'a,b\n1,x\ry\n' >"$work/cr_field.csv"
+expect 1 "cr_field.csv:2:4: a carriage return inside an unquoted field" validate "$work/cr_field.csv"
 expect 2 "--score must be fre or fkgl" simplify-pairs --score x "$work/pairs.tsv"
 expect 0 "6	1	6	116.145	-1.450	0" readability "$work/text.txt"
 expect 0 "5	1	7	.*	2.880	0" readability "$work/text.txt"
+expect 0 "^words	sentences	syllables	fre	fkgl	invalid_bytes$" readability "$work/text.txt"
+expect 0 "^posttrain readability: 2 line\(s\); settings lang:en\|syllables:heuristic\|empty-line:nan\|version:[0-9.]+$" readability "$work/text.txt"
+out=$("$tool" readability --no-header "$work/text.txt" 2>/dev/null)
+checks=$((checks + 1))
+[[ $out == "6	1	6	116.145	-1.450	0"* ]] || { echo "FAIL: readability --no-header printed: $out"; failures=$((failures + 1)); }
 expect 2 "--language must be en, fr, es or de" readability --language it "$work/text.txt"
 printf 'the DH AH0\ncat K AE1 T\nsat S AE1 T\non AA1 N\nmat M AE1 T\ncool K UW1 L\n' >"$work/dict.txt"
 expect 0 "6	1	6	116.145	-1.450	0" readability --dictionary "$work/dict.txt" --learn-syllables "$work/text.txt"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Delimited-text reader (CSV as RFC 4180, TSV, any one-character delimiter): quoted fields
 // with doubled quotes, CRLF or LF line ends, quoted fields spanning lines. A malformed record
@@ -30,6 +31,12 @@ struct csv_options {
   char quote = '"';              // '\0' turns quoting off (plain TSV)
   bool allow_ragged = false;     // else every record must have the header's (or first record's) width
 };
+
+/// The TSV dialect every posttrain reader and writer of TSV uses (IANA text/tab-separated-values,
+/// as Moses, sacrebleu and most corpus tools read it): fields separated by one tab, records by LF
+/// (the CR of a CRLF is dropped), blank lines skipped, and no quoting: a quote is an ordinary
+/// character, so no field can hold a tab, a line feed or a carriage return.
+inline constexpr csv_options tsv_dialect{.delimiter = '\t', .quote = '\0'};
 
 class csv_reader {
  public:
@@ -95,6 +102,11 @@ class csv_reader {
         if (opt_.quote && field.find(opt_.quote) != std::string::npos)
           throw parse_error(file_, line_no_, static_cast<long>(pos + field.find(opt_.quote)) + 1,
                             "a quote inside an unquoted field");
+        // Only a quoted field may hold a CR (RFC 4180); a stray one is most often a file with
+        // CR-only line ends, whose lines would otherwise run together.
+        if (field.find('\r') != std::string::npos)
+          throw parse_error(file_, line_no_, static_cast<long>(pos + field.find('\r')) + 1,
+                            "a carriage return inside an unquoted field (CR-only line ends?)");
         pos = end == std::string::npos ? line.size() : end;
       }
       rec.fields.push_back(field);
