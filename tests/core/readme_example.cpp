@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // The README's first example, compiled and checked (tests/docs/check_snippets.sh keeps the
 // README's copy identical to the region below).
 #include <catch2/catch.hpp>
 
 #include <vector>
 
-#include <posttrain/backends/eigen.hpp>
+// example-begin readme-include
+#include <posttrain/backends/eigen.hpp>  // or xtensor.hpp, or cuda.cuh (nvcc)
+// example-end readme-include
 
 TEST_CASE("README: softmax of logits on the Eigen backend, then a shape error") {
   const long rows = 3, vocab = 5;

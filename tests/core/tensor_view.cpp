@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tensor_view: construction, strides, printing, sub-views, conversions, concepts.
 #include <catch2/catch.hpp>
 
@@ -77,6 +78,42 @@ struct my_backend {
   static constexpr bool is_backend = true;
 };
 // example-end minimal-backend
+
+// The member signatures docs/backends.md lists, compiled as declarations on host views.
+namespace documented {
+using posttrain::index_t;
+using posttrain::row_error;
+using posttrain::tensor_view;
+template <class T>
+using view = tensor_view<T, 2>;
+template <class T>
+using vector_view = tensor_view<T, 1>;
+struct backend_members {
+  // example-begin backend-members
+  template <class Body> void parallel_for(index_t rows, const Body& body) const;  // body(r0, r1)
+  template <class T> void gemm(view<const T> a, view<const T> b, view<T> c, T alpha, T beta) const;
+      // a and b arrive already transposed when the caller asked (a transposed view is just strides)
+  template <class F, class T, class... In> void map(const F& f, view<T> out, const In&... in) const;
+  template <class R, class F, class O, class... In>
+  void transform_reduce(const R& red, const F& f, vector_view<O> out, const In&... in) const;
+  template <class T> void fill(view<T> out, T value) const;
+  template <class T> void copy(view<const T> src, view<T> dst) const;
+  template <class T> void softmax(view<const T> x, view<T> y) const;       // and log_softmax
+  template <class T, class O> void row_logsumexp(view<const T> x, vector_view<O> out) const;
+  template <class T, class I> void topk(view<const T> x, view<T> values, view<I> indices) const;
+  template <class T, class I> void argmax(view<const T> x, vector_view<I> out) const;
+  template <class T, class I> void gather(view<const T> x, view<const I> index, view<T> out) const;
+  template <class T, class C> void reverse_scan(view<const T> x, const C& c, view<T> y) const;
+      // C is a view or an arithmetic scalar
+  template <class T, std::size_t Rank> auto allocate(const index_t (&extents)[Rank]) const;  // .view()
+  template <class T, std::size_t R, class S, class D>
+  void deep_copy(tensor_view<const T, R, S> src, tensor_view<T, R, D> dst) const;
+  template <class Kernel, class... Args>
+  row_error for_each_row(index_t rows, const Kernel& kernel, const Args&... args) const;
+      // runs kernel(team, row, args...) on its own teams (core/row_kernel.hpp lists what a team offers)
+  // example-end backend-members
+};
+}  // namespace documented
 
 TEST_CASE("a minimal backend is a policy type, ops reach it through the generic fallbacks") {
   std::vector<float> x = {1, 2, 3, 3}, p(4);

@@ -1,37 +1,75 @@
 #!/usr/bin/env bash
-# Documentation examples cannot rot: every region of compiled test code between
-# `// example-begin NAME` and `// example-end NAME` must appear verbatim in the code block that
-# follows `<!-- example: NAME -->` in docs/*.md or README.md, and every such marker must name a
-# region.
+# SPDX-License-Identifier: Apache-2.0
+# Every fenced block of README.md and docs/*.md is compiled or run by the tests, or says it is
+# not code:
+#   <!-- example: NAME -->  before the block: it must equal, line for line (indentation aside), the
+#                           region between `// example-begin NAME` and `// example-end NAME` of
+#                           compiled code (tests/, examples/, include/, backends/), or between
+#                           `# example-begin NAME` and `# example-end NAME` of a CMake file under
+#                           tests/ that the tests configure;
+#   <!-- run: cli -->, <!-- run: install -->  before an `sh` block: tests/docs/run_commands.sh
+#                           runs each line (test docs/commands_run);
+#   <!-- run: ci -->        before an `sh` block of scripts: each line runs a script of the
+#                           project (scripts/test is what CI runs);
+#   ```text                 formulas and sample output, not code.
+# Every example region must be shown somewhere. Usage: check_snippets.sh <project root>
 set -u
 root=$1
+cd "$root" || exit 1
 failures=0 checked=0
-extract_code() {  # extract_code <file> <name>: the region's lines, common indentation removed
-  awk -v n="$2" '$0 ~ "// example-end " n "$" {f=0} f {print} $0 ~ "// example-begin " n "$" {f=1}' "$1" |
-    sed -E 's/^  //'
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+region() {  # region <name>: the lines of the example region, wherever it is
+  local hits
+  hits=$(grep -rlE --include="*.cpp" --include="*.hpp" --include="*.cu" --include="*.cuh" \
+           -- "// example-begin $1\$" tests examples include backends
+         grep -rlE --include="CMakeLists.txt" --include="*.cmake" -- "# example-begin $1\$" tests)
+  [[ $(wc -l <<<"$hits") -eq 1 && -n $hits ]] || return 1
+  awk -v n="$1" '$0 ~ "(//|#) example-end " n "$" {f=0} f {print} $0 ~ "(//|#) example-begin " n "$" {f=1}' "$hits"
 }
-extract_doc() {  # extract_doc <file> <name>: the fenced block after the marker
-  awk -v n="$2" 'f==2 && /^```/ {exit} f==2 {print} f==1 && /^```/ {f=2} $0 == "<!-- example: " n " -->" {f=1}' "$1"
+
+# Each block as: file, line, language, marker (the line before the opening fence), separated by US.
+blocks() {
+  for doc in README.md docs/*.md; do
+    awk -v F="$doc" 'inb && /^```/ {inb=0; next}
+                     !inb && /^```/ {inb=1; print F "\037" NR "\037" substr($0, 4) "\037" prev; next}
+                     !inb {prev=$0}' "$doc"
+  done
 }
-while IFS= read -r line; do
-  file=${line%%:*}
-  name=${line##*example-begin }
-  doc=$(grep -l -- "<!-- example: $name -->" "$root"/docs/*.md "$root"/README.md | head -1)
-  if [[ -z $doc ]]; then
-    echo "FAIL: example '$name' ($file) is not shown in docs/ (no <!-- example: $name --> marker)"
-    failures=$((failures + 1))
-    continue
-  fi
+block_text() {  # block_text <doc> <line of the opening fence>
+  awk -v s="$2" 'NR > s && /^```/ {exit} NR > s {print}' "$1"
+}
+
+shown=()
+while IFS=$'\037' read -r doc line lang marker; do
   checked=$((checked + 1))
-  if ! diff <(extract_code "$file" "$name" | sed -E 's/^ +//') <(extract_doc "$doc" "$name" | sed -E 's/^ +//') >/dev/null; then
-    echo "FAIL: docs example '$name' in $doc differs from $file:"
-    diff <(extract_code "$file" "$name") <(extract_doc "$doc" "$name") | sed 's/^/    /'
-    failures=$((failures + 1))
+  where="$doc:$line"
+  if [[ $marker =~ ^\<!--\ example:\ ([a-z0-9_-]+)\ --\>$ ]]; then
+    name=${BASH_REMATCH[1]}
+    shown+=("$name")
+    if ! code=$(region "$name"); then
+      fail "$where shows example '$name', but no single file has its example-begin region"
+    elif ! diff <(sed -E 's/^ +//' <<<"$code") <(block_text "$doc" "$line" | sed -E 's/^ +//') >/dev/null; then
+      fail "$where (example '$name') differs from the compiled code:"
+      diff <(sed -E 's/^ +//' <<<"$code") <(block_text "$doc" "$line" | sed -E 's/^ +//') | sed 's/^/    /'
+    fi
+  elif [[ $marker =~ ^\<!--\ run:\ (cli|install)\ --\>$ && $lang == sh ]]; then
+    :  # run by tests/docs/run_commands.sh
+  elif [[ $marker == "<!-- run: ci -->" && $lang == sh ]]; then
+    while read -r cmd _; do
+      [[ -z $cmd || -x $cmd ]] || fail "$where runs '$cmd', which is not an executable of the project"
+    done < <(block_text "$doc" "$line")
+  elif [[ $lang == text ]]; then
+    :
+  else
+    fail "$where: a \`\`\`$lang block that nothing compiles or runs (mark it <!-- example: NAME --> or <!-- run: ... -->, or make it \`\`\`text if it is not code)"
   fi
-done < <(grep -rHoE --include="*.cpp" --include="*.hpp" --include="*.cu" -- "// example-begin [a-z0-9_-]+" "$root/tests" "$root/examples" | sed 's/:\/\/ /:/')
-for name in $(grep -ho -- "<!-- example: [a-z0-9_-]* -->" "$root"/docs/*.md "$root"/README.md | sed -E 's/<!-- example: (.*) -->/\1/'); do
-  grep -rq -- "// example-begin $name\$" "$root/tests" "$root/examples" ||
-    { echo "FAIL: docs marker '$name' has no example-begin region in tests/ or examples/"; failures=$((failures + 1)); }
-done
-echo "$checked passed, $failures failed"
-[[ $failures -eq 0 && $checked -gt 0 ]]
+done < <(blocks)
+
+while read -r name; do
+  printf '%s\n' "${shown[@]}" | grep -qx -- "$name" || fail "example region '$name' is not shown in README.md or docs/"
+done < <(grep -rhoE --include="*.cpp" --include="*.hpp" --include="*.cu" --include="*.cuh" --include="CMakeLists.txt" \
+           --include="*.cmake" -- "(//|#) example-begin [a-z0-9_-]+" tests examples include backends | awk '{print $3}')
+
+echo "$checked blocks checked, $failures failed"
+[[ $failures -eq 0 && $checked -gt 10 ]]

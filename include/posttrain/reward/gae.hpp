@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Generalised advantage estimation over a batch [B, T], one backward scan per row:
 //
@@ -97,6 +98,7 @@ struct gae_kernel {
     // host's chain reload them at every step.
     const T d = decay, g = gamma;
     const bool skipping = skip;
+    // example-begin design-gae
     team.reverse_apply(
         r.extent(1), op,
         [&](index_t t) {
@@ -111,6 +113,7 @@ struct gae_kernel {
           ret(i, t) = static_cast<TG>(y.a + vt);
         });
     row_moments(team, i, adv, mask, stats);
+    // example-end design-gae
   }
 };
 

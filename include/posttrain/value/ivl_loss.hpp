@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The value network's training loss (Inverse Value Learning, arXiv 2410.21027) and its gradient
 // with respect to the value logits, in one fused call:
@@ -98,6 +99,7 @@ struct ivl_kernel {
       if constexpr (with_base) return T(zb(r, v));
       else return T(0);
     };
+    // example-begin design-ivl
     const auto pass1 = team.reduce(n, row_scan<T>{}, [&](index_t v) {
       const T b = base(v), a = T(zv(r, v));
       // −inf z_B counts as 0 in the check; NaN and +inf make it NaN.
@@ -139,6 +141,7 @@ struct ivl_kernel {
       terms(r, 0) = double(m) + ::log(double(total)) - double(base(index_t(y)) + T(zv(r, index_t(y))));
       terms(r, 1) = double(pass1.abs_sum);
     });
+    // example-end design-ivl
   }
 };
 
