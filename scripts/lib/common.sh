@@ -61,6 +61,7 @@ build_with_progress() {
   cmake --build "$@" 2>&1 | tee "$log" | while IFS= read -r line; do
     [[ $line =~ ^\[([0-9]+)/([0-9]+)\] ]] || continue
     done=${BASH_REMATCH[1]} total=${BASH_REMATCH[2]}
+    [[ $done -gt 0 ]] || continue  # ninja's "[0/2] Re-checking globbed directories" is not the build
     if [[ $tty -eq 1 ]]; then
       printf '\r   %d/%d steps, %d min' "$done" "$total" $(((SECONDS - start) / 60))
     else
