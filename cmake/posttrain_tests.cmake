@@ -16,6 +16,8 @@ endif()
 
 add_library(posttrain_catch_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
 target_link_libraries(posttrain_catch_main PUBLIC posttrain_catch2 PRIVATE posttrain_project_options)
+# Catch's runner: its speed does not matter, and at -O3 (or instrumented) it takes 40-100 s.
+target_compile_options(posttrain_catch_main PRIVATE -O0)
 
 # Whether CUDA test binaries are registered with ctest (they are always built when CUDA is on).
 set(POSTTRAIN_CUDA_TESTS_REGISTERED OFF)
