@@ -33,6 +33,16 @@
 namespace posttrain::cli {
 namespace rm_eval_cmd {
 
+/// Field `col` of a record as a finite number; a parse_error naming the column otherwise.
+inline double finite_score(const io::record& rec, std::size_t col, const std::vector<std::string>& header,
+                           const std::string& name) {
+  const double v = io::parse_number(rec, col, name);
+  if (!std::isfinite(v))
+    throw parse_error(name, rec.line, rec.columns.at(col), "field " + std::to_string(col + 1) + " (" + header[col] +
+                                                               ") is not a finite number: '" + rec.fields[col] + "'");
+  return v;
+}
+
 /// Reads prompt_id,response_id,proxy,gold (header required, columns in any order, others
 /// ignored) and groups responses by prompt in order of first appearance.
 inline rm_eval::prompt_scores read_scores(io::csv_reader& reader, const std::string& name) {
@@ -48,14 +58,7 @@ inline rm_eval::prompt_scores read_scores(io::csv_reader& reader, const std::str
   std::unordered_map<std::string, std::size_t> prompt_index;
   std::vector<std::vector<double>> proxy, gold;
   while (auto rec = reader.next()) {
-    auto score = [&](std::size_t col) {
-      const double v = io::parse_number(*rec, col, name);
-      if (!std::isfinite(v))
-        throw parse_error(name, rec->line, rec->columns.at(col), "field " + std::to_string(col + 1) + " (" +
-                                                                     header[col] + ") is not a finite number: '" +
-                                                                     rec->fields[col] + "'");
-      return v;
-    };
+    const auto score = [&](std::size_t col) { return finite_score(*rec, col, header, name); };
     const double p = score(proxy_col), g = score(gold_col);
     const auto [it, fresh] = prompt_index.try_emplace(rec->fields[prompt_col], proxy.size());
     if (fresh) {
@@ -92,14 +95,7 @@ inline pair_table read_pairs(io::csv_reader& reader, const std::string& name, st
   pair_table t;
   std::unordered_map<std::string, std::size_t> index;
   while (auto rec = reader.next()) {
-    auto score = [&](std::size_t col) {
-      const double v = io::parse_number(*rec, col, name);
-      if (!std::isfinite(v))
-        throw parse_error(name, rec->line, rec->columns.at(col), "field " + std::to_string(col + 1) + " (" +
-                                                                     header[col] + ") is not a finite number: '" +
-                                                                     rec->fields[col] + "'");
-      return v;
-    };
+    const auto score = [&](std::size_t col) { return finite_score(*rec, col, header, name); };
     const std::string subset = subset_col ? rec->fields[*subset_col] : std::string("all");
     const auto [it, fresh] = index.try_emplace(subset, t.subsets.size());
     if (fresh) {
