@@ -268,7 +268,11 @@ inline int run(const arguments& args) {
                    .add("classes", static_cast<long long>(classes))
                    .add("global-mean", mean)
                    .add("divide-by-classes", opt.divide_by_classes)
-                   .add("route", route == "auto" ? (features.cols() <= classes ? "auto:gram" : "auto:projected") : route)
+                   .add("route", route == "auto" ? (collapse::class_statistics::chosen_route(opt.route, classes, features.cols()) ==
+                                                                collapse::scatter_route::gram
+                                                            ? "auto:gram"
+                                                            : "auto:projected")
+                                                     : route)
                    .add("pinv-rtol", opt.pinv_rtol < 0 ? std::string("auto") : shortest_text(opt.pinv_rtol))
                    .add("max-rank", opt.max_rank < 0 ? std::string("auto") : std::to_string(opt.max_rank))
                    .add("classifier", args.option("classifier") ? (args.option("bias") ? "w+b" : "w") : "none")

@@ -113,7 +113,10 @@ inline int run_pairs(const arguments& args) {
   std::vector<std::string_view> reference(batch), translation(batch);
   std::vector<long> line_of(batch);
   std::vector<simplify::pair_decision> decisions(batch);
-  std::vector<char> malformed(batch);
+  // What each line of a batch is. The TSV dialect (io::tsv_dialect): a blank line is no record;
+  // a record is two fields.
+  enum : char { pair_record, malformed_record, blank_line };
+  std::vector<char> kind(batch);
   long line_no = 0, pairs = 0, bad = 0;
   std::vector<long> bad_lines;
   long counts[6] = {};
@@ -123,7 +126,6 @@ inline int run_pairs(const arguments& args) {
     std::printf("complex\tsimple\t%s_complex\t%s_simple\tbleu\n", score_name, score_name);
     check_stdout();
   }
-  std::vector<char> blank(batch);
   for (;;) {
     // Read a batch (constant memory), judge it on all threads, write it in input order.
     const auto& first = reader1.next(batch);
@@ -132,30 +134,29 @@ inline int run_pairs(const arguments& args) {
       const auto& second = reader2->next(std::max<std::size_t>(n, 1));
       if (second.size() < n) throw std::runtime_error(*mt_file + " has fewer lines than " + *ref_file);
       if (n == 0 && !second.empty()) throw std::runtime_error(*mt_file + " has more lines than " + *ref_file);
-      for (std::size_t i = 0; i < n; ++i)
-        reference[i] = first[i], translation[i] = second[i], malformed[i] = 0, blank[i] = 0;
+      for (std::size_t i = 0; i < n; ++i) reference[i] = first[i], translation[i] = second[i], kind[i] = pair_record;
     } else {
       for (std::size_t i = 0; i < n; ++i) {
         const std::string_view line = first[i];
-        // The TSV dialect (io::tsv_dialect): a blank line is no record; a record is two fields.
-        blank[i] = line.empty();
         const auto tab = line.find('\t');
-        malformed[i] = tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos;
-        if (!malformed[i]) reference[i] = line.substr(0, tab), translation[i] = line.substr(tab + 1);
+        kind[i] = line.empty() ? blank_line
+                  : tab == std::string_view::npos || line.find('\t', tab + 1) != std::string_view::npos ? malformed_record
+                                                                                                       : pair_record;
+        if (kind[i] == pair_record) reference[i] = line.substr(0, tab), translation[i] = line.substr(tab + 1);
       }
     }
     if (n == 0) break;
     for (std::size_t i = 0; i < n; ++i) line_of[i] = ++line_no;
     be.parallel_for(index_t(n), [&](index_t r0, index_t r1) {
       for (index_t i = r0; i < r1; ++i)
-        if (!malformed[std::size_t(i)] && !blank[std::size_t(i)])
+        if (kind[std::size_t(i)] == pair_record)
           decisions[std::size_t(i)] = simplify::judge_pair(reference[std::size_t(i)], translation[std::size_t(i)], o,
                                                            syllables);
     });
     out.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      if (blank[i]) continue;
-      if (malformed[i]) {
+      if (kind[i] == blank_line) continue;
+      if (kind[i] == malformed_record) {
         ++bad;
         if (bad_lines.size() < 5) bad_lines.push_back(line_of[i]);
         continue;

@@ -155,11 +155,18 @@ class class_statistics {
       throw value_error(detail::message("posttrain::collapse::class_statistics: ", classes,
                                         " classes; neural collapse needs at least 2"));
     if (dim < 1) throw value_error(detail::message("posttrain::collapse::class_statistics: feature dimension ", dim));
-    gram_ = route == scatter_route::gram || (route == scatter_route::automatic && dim <= classes);
+    gram_ = chosen_route(route, classes, dim) == scatter_route::gram;
     counts_.assign(static_cast<std::size_t>(classes), 0);
     sums_.assign(static_cast<std::size_t>(classes * dim), 0.0);
     within_ss_.assign(static_cast<std::size_t>(classes), 0.0);
     if (gram_) scatter_.assign(static_cast<std::size_t>(dim * dim), 0.0);
+  }
+
+  /// The route `route` resolves to for K classes of d features: automatic keeps the d×d scatter
+  /// (gram) when d ≤ K, else projects it (projected).
+  static constexpr scatter_route chosen_route(scatter_route route, index_t classes, index_t dim) noexcept {
+    if (route != scatter_route::automatic) return route;
+    return dim <= classes ? scatter_route::gram : scatter_route::projected;
   }
 
   index_t classes() const noexcept { return classes_; }
