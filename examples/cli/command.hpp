@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The skeleton every `posttrain <command>` shares: a registry of commands, the argument parser
-// (examples/common/arguments.hpp, which the examples use too), and the exit-code convention (0 done, 1 bad data or a failure, 2 bad usage with a
-// one-line message on stderr).
+// (examples/common/arguments.hpp, which the examples use too), and the exit-code convention
+// (0 done, 1 bad data or a failure, 2 bad usage with a one-line message on stderr).
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <cmath>
 #include <functional>
-#include <limits>
 #include <iostream>
-#include <map>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
