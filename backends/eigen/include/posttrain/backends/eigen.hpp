@@ -26,43 +26,10 @@ struct eigen_backend {
     detail::openmp_for_rows(rows, body);
   }
 
+  // Defined below the class, out of line: an inline member would be instantiated in every
+  // translation unit despite an extern template declaration (POSTTRAIN_EIGEN_EXTERN_GEMM).
   template <class T>
-  void gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha, T beta) const {
-    using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    auto run = [&](auto am, auto bm, auto cm) {
-      if (beta == T(0)) cm.noalias() = alpha * am * bm;
-      else {
-        cm *= beta;
-        cm.noalias() += alpha * am * bm;
-      }
-    };
-    // Eigen's packed GEMM reads a map with a unit inner stride at full speed, row- or
-    // column-major (a transposed view is a column-major map); anything else takes the slower
-    // fully strided path.
-    const auto unit = [](const auto& v) { return v.stride(1) == 1 || v.stride(0) == 1; };
-    if (c.stride(1) == 1 && unit(a) && unit(b)) {
-      using outer = Eigen::OuterStride<>;
-      using column_major = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-      const auto with_map = [&](tensor_view<const T, 2> v, auto&& f) {
-        if (v.stride(1) == 1)
-          f(Eigen::Map<const matrix, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1), outer(v.stride(0))));
-        else
-          f(Eigen::Map<const column_major, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1),
-                                                                     outer(v.stride(1))));
-      };
-      Eigen::Map<matrix, Eigen::Unaligned, outer> cm(c.data(), c.extent(0), c.extent(1), outer(c.stride(0)));
-      with_map(a, [&](auto am) { with_map(b, [&](auto bm) { run(am, bm, cm); }); });
-    } else {
-      using stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
-      auto map = [](auto v) {
-        using E = std::remove_pointer_t<decltype(v.data())>;
-        using M = std::conditional_t<std::is_const_v<E>, const matrix, matrix>;
-        return Eigen::Map<M, Eigen::Unaligned, stride>(v.data(), v.extent(0), v.extent(1),
-                                                       stride(v.stride(0), v.stride(1)));
-      };
-      run(map(a), map(b), map(c));
-    }
-  }
+  void gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha, T beta) const;
 
   template <class T>
   void softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
@@ -156,5 +123,57 @@ struct eigen_backend {
     });
   }
 };
+
+template <class T>
+void eigen_backend::gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha,
+                         T beta) const {
+  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  auto run = [&](auto am, auto bm, auto cm) {
+    if (beta == T(0)) cm.noalias() = alpha * am * bm;
+    else {
+      cm *= beta;
+      cm.noalias() += alpha * am * bm;
+    }
+  };
+  // Eigen's packed GEMM reads a map with a unit inner stride at full speed, row- or
+  // column-major (a transposed view is a column-major map); anything else takes the slower
+  // fully strided path.
+  const auto unit = [](const auto& v) { return v.stride(1) == 1 || v.stride(0) == 1; };
+  if (c.stride(1) == 1 && unit(a) && unit(b)) {
+    using outer = Eigen::OuterStride<>;
+    using column_major = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+    const auto with_map = [&](tensor_view<const T, 2> v, auto&& f) {
+      if (v.stride(1) == 1)
+        f(Eigen::Map<const matrix, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1), outer(v.stride(0))));
+      else
+        f(Eigen::Map<const column_major, Eigen::Unaligned, outer>(v.data(), v.extent(0), v.extent(1),
+                                                                   outer(v.stride(1))));
+    };
+    Eigen::Map<matrix, Eigen::Unaligned, outer> cm(c.data(), c.extent(0), c.extent(1), outer(c.stride(0)));
+    with_map(a, [&](auto am) { with_map(b, [&](auto bm) { run(am, bm, cm); }); });
+  } else {
+    using stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
+    auto map = [](auto v) {
+      using E = std::remove_pointer_t<decltype(v.data())>;
+      using M = std::conditional_t<std::is_const_v<E>, const matrix, matrix>;
+      return Eigen::Map<M, Eigen::Unaligned, stride>(v.data(), v.extent(0), v.extent(1),
+                                                     stride(v.stride(0), v.stride(1)));
+    };
+    run(map(a), map(b), map(c));
+  }
+}
+
+// Opt-in explicit instantiation. Eigen's packed GEMM is most of the compile time of a translation
+// unit that multiplies (about 20 s of 28 at -O2 on test_gemm_eigen; 90 s instrumented). With
+// POSTTRAIN_EIGEN_EXTERN_GEMM defined in every translation unit, the float and double GEMMs are
+// compiled once, by backends/eigen/src/eigen_gemm_instances.cpp: the package's target
+// posttrain::eigen_gemm adds that file (installed in share/posttrain/src) and the definition to
+// a program.
+#ifdef POSTTRAIN_EIGEN_EXTERN_GEMM
+extern template void eigen_backend::gemm<float>(tensor_view<const float, 2>, tensor_view<const float, 2>,
+                                                tensor_view<float, 2>, float, float) const;
+extern template void eigen_backend::gemm<double>(tensor_view<const double, 2>, tensor_view<const double, 2>,
+                                                 tensor_view<double, 2>, double, double) const;
+#endif
 
 }  // namespace posttrain
