@@ -15,11 +15,11 @@ else()
 endif()
 
 add_library(posttrain_catch_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
-target_link_libraries(posttrain_catch_main PUBLIC posttrain_catch2 PRIVATE posttrain_project_options)
+target_link_libraries(posttrain_catch_main PUBLIC posttrain_catch2)
 # Catch's runner: its speed does not matter, and at -O3 it takes 40 s to compile, instrumented
-# 100 s. It is third-party code, so the sanitizer tree does not instrument it either (the tests
-# around it are).
-target_compile_options(posttrain_catch_main PRIVATE -O0 $<$<BOOL:${POSTTRAIN_SANITIZE}>:-fno-sanitize=all>)
+# 100 s. It is third-party code, built without the project's options: not instrumented in the
+# sanitizer tree either (the tests linked with it are).
+target_compile_options(posttrain_catch_main PRIVATE -O0)
 
 # Whether CUDA test binaries are registered with ctest (they are always built when CUDA is on).
 set(POSTTRAIN_CUDA_TESTS_REGISTERED OFF)
