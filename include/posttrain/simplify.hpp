@@ -19,4 +19,5 @@
 #include "simplify/readability.hpp"
 #include "simplify/syllable_model.hpp"
 #include "simplify/syllables.hpp"
+#include "simplify/tsar_metrics.hpp"
 #include "simplify/thesaurus.hpp"
