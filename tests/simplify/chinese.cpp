@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+// Chinese text for lexical simplification: the jieba-style segmenter (jieba 0.42's own output on
+// the same hand-made dictionary, a brute-force search over every segmentation, ties, unknown
+// runs, mixed Latin and digits, whitespace, invalid UTF-8, the reader's errors).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <posttrain/text/chinese_segmenter.hpp>
+
+namespace tx = posttrain::text;
+using strings = std::vector<std::string>;
+
+namespace {
+
+// word frequency [pos], as jieba's dict.txt
+const char* const small_dictionary =
+    "我 10 r\n来到 5 v\n北京 8 ns\n清华 3 nt\n清华大学 6 nt\n大学 7 n\n华大 1 j\n做 4 v\nB超 3 n\n"
+    "甲乙 1\n甲 3\n乙 3\n丙 2\n";
+
+tx::chinese_segmenter small_segmenter() {
+  std::istringstream in(small_dictionary);
+  return tx::chinese_segmenter::read(in, "small.txt");
+}
+
+strings cut(const tx::chinese_segmenter& s, std::string_view text) {
+  strings out;
+  for (auto t : s.cut(text)) out.emplace_back(t);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("chinese_segmenter: jieba's own segmentation on a hand-made dictionary", "[simplify]") {
+  const auto s = small_segmenter();
+  // Each expected list is what jieba 0.42.1 gives: jieba.Tokenizer(dictionary=...).cut(text, HMM=False).
+  CHECK(cut(s, "我来到北京清华大学") == strings{"我", "来到", "北京", "清华大学"});
+  CHECK(cut(s, "北京大学生") == strings{"北京", "大学", "生"});
+  CHECK(cut(s, "我ab12你") == strings{"我", "ab12", "你"});  // an unknown run of letters and digits is one token
+  CHECK(cut(s, "做B超") == strings{"做", "B超"});             // a dictionary word mixing Latin and CJK
+  CHECK(cut(s, "a我b") == strings{"a", "我", "b"});
+  CHECK(cut(s, "3.14%") == strings{"3", ".", "14", "%"});
+  CHECK(cut(s, "你好，世界 !\r\n") == strings{"你", "好", "，", "世", "界", " ", "!", "\r\n"});
+  CHECK(cut(s, "  ") == strings{" ", " "});
+  CHECK(cut(s, "").empty());
+  CHECK(cut(s, "甲乙丙") == strings{"甲乙", "丙"});
+}
+
+TEST_CASE("chinese_segmenter: a tie between two routes goes to the longer first word", "[simplify]") {
+  const auto s = small_segmenter();
+  // total = 56; 甲乙 (1) against 甲 + 乙 (3 and 3): log 1 − log 56 vs 2 (log 3 − log 56) — not a
+  // tie; make one: with total T, f(甲乙) · T = f(甲) f(乙).
+  std::istringstream in("甲乙 1\n甲 3\n乙 3\n丙 2\n");  // T = 9: 1 · 9 = 3 · 3
+  const auto t = tx::chinese_segmenter::read(in, "tie.txt");
+  const double lt = std::log(9.0);
+  const double whole = (std::log(1.0) - lt) + 0.0;
+  const double split = (std::log(3.0) - lt) + ((std::log(3.0) - lt) + 0.0);
+  REQUIRE(whole == split);  // the premise: the two routes score the same in double precision
+  CHECK(cut(t, "甲乙") == strings{"甲乙"});
+  CHECK(s.total() == 56);
+}
+
+TEST_CASE("chinese_segmenter: tokens join back to the input, invalid UTF-8 included", "[simplify]") {
+  const auto s = small_segmenter();
+  const std::string text = std::string("我\xff来到\xe5\x8c") + "北京\xc0\xaf清华大学 ok\xed\xa0\x80!";
+  const auto tokens = s.cut(text);
+  std::string joined;
+  for (auto t : tokens) joined += t;
+  CHECK(joined == text);
+  CHECK(cut(s, "我\xff来到") == strings{"我", "\xff", "来到"});
+  CHECK(cut(s, "北京\xe5\x8c") == strings{"北京", "\xe5", "\x8c"});  // a truncated sequence: byte by byte
+  for (auto t : tokens) CHECK(!t.empty());
+}
+
+TEST_CASE("chinese_segmenter: the dictionary's frequencies, parts of speech and total", "[simplify]") {
+  const auto s = small_segmenter();
+  CHECK(s.size() == 13);
+  CHECK(s.frequency("清华大学") == 6);
+  CHECK(s.frequency("清华大") == 0);  // a prefix, not a word
+  CHECK(!s.contains("清华大"));
+  CHECK(s.contains("清华"));
+  CHECK(s.pos("北京") == "ns");
+  CHECK(s.pos("甲") == "");
+  CHECK(s.pos("不在") == "");
+  CHECK(s.total() == 10 + 5 + 8 + 3 + 6 + 7 + 1 + 4 + 3 + 1 + 3 + 3 + 2);
+}
+
+TEST_CASE("chinese_segmenter: the route against every segmentation, on random dictionaries", "[simplify]") {
+  // The best segmentation by brute force: every split into dictionary words (or single
+  // characters where no word starts), scored right to left as the route does, the best score
+  // winning and a tie going to the longer first word, then the next, and so on.
+  const std::vector<std::string> alphabet = {"天", "地", "人", "和", "x", "7"};
+  std::mt19937 rng(20261205);
+  for (int trial = 0; trial < 300; ++trial) {
+    tx::chinese_segmenter s;
+    std::map<std::string, long long> dict;
+    const int words = 1 + int(rng() % 12);
+    for (int w = 0; w < words; ++w) {
+      std::string word;
+      const int len = 1 + int(rng() % 3);
+      for (int c = 0; c < len; ++c) word += alphabet[rng() % alphabet.size()];
+      const long long f = (long long)(rng() % 4);  // 0: in the dictionary, never a DAG word
+      s.add_word(word, f);
+      dict[word] = f;
+    }
+    std::vector<std::string> chars;
+    const int n = int(rng() % 9);
+    for (int c = 0; c < n; ++c) chars.push_back(alphabet[rng() % alphabet.size()]);
+    const double lt = std::log(s.total() > 0 ? double(s.total()) : 1.0);
+    const auto freq = [&](int a, int b) {
+      std::string w;
+      for (int k = a; k < b; ++k) w += chars[k];
+      const auto it = dict.find(w);
+      return it == dict.end() ? 0LL : it->second;
+    };
+    // best(k): (score, split) of chars[k..n)
+    std::function<std::pair<double, std::vector<int>>(int)> best = [&](int k) -> std::pair<double, std::vector<int>> {
+      if (k == n) return {0.0, {}};
+      std::vector<int> ends;
+      for (int e = k + 1; e <= n; ++e)
+        if (freq(k, e) > 0) ends.push_back(e);
+      // the DAG stops at the first prefix the dictionary lacks
+      std::vector<int> reachable;
+      for (int e : ends) {
+        bool prefixes = true;
+        for (int m = k + 1; m < e; ++m) {
+          std::string p;
+          for (int q = k; q < m; ++q) p += chars[q];
+          bool any = false;
+          for (const auto& [w, f] : dict) any = any || w.starts_with(p);
+          prefixes = prefixes && any;
+        }
+        if (prefixes) reachable.push_back(e);
+      }
+      if (reachable.empty()) reachable.push_back(k + 1);
+      std::pair<double, std::vector<int>> top{-INFINITY, {}};
+      for (int e : reachable) {
+        auto rest = best(e);
+        const long long f = freq(k, e);
+        const double score = (std::log(f > 0 ? double(f) : 1.0) - lt) + rest.first;
+        std::vector<int> split = {e};
+        split.insert(split.end(), rest.second.begin(), rest.second.end());
+        if (top.second.empty() || score > top.first || (score == top.first && e > top.second[0])) top = {score, split};
+      }
+      return top;
+    };
+    const auto split = best(0).second;
+    strings expected;
+    std::string run;  // single ASCII letters and digits are joined
+    int k = 0;
+    for (int e : split) {
+      std::string w;
+      for (int q = k; q < e; ++q) w += chars[q];
+      if (e - k == 1 && (w == "x" || w == "7")) {
+        run += w;
+      } else {
+        if (!run.empty()) expected.push_back(run), run.clear();
+        expected.push_back(w);
+      }
+      k = e;
+    }
+    if (!run.empty()) expected.push_back(run);
+    std::string sentence;
+    for (const auto& c : chars) sentence += c;
+    INFO("trial " << trial << ": " << sentence);
+    CHECK(cut(s, sentence) == expected);
+  }
+}
+
+TEST_CASE("chinese_segmenter: the reader's errors name the file and the line", "[simplify]") {
+  const auto read = [](const std::string& text) {
+    std::istringstream in(text);
+    return tx::chinese_segmenter::read(in, "dict.txt");
+  };
+  CHECK_THROWS_WITH(read("我 1\n你\n"), Catch::Contains("dict.txt:2:4") && Catch::Contains("word frequency"));
+  CHECK_THROWS_WITH(read("我 x n\n"), Catch::Contains("dict.txt:1:5") && Catch::Contains("'x' is not a whole number"));
+  CHECK_THROWS_WITH(read("\n我 -3\n"), Catch::Contains("dict.txt:2:5"));
+  CHECK_THROWS_WITH(read(" 我 3\n"), Catch::Contains("dict.txt:1:1"));
+  CHECK_THROWS_WITH(read("我 3.5\n"), Catch::Contains("dict.txt:1:5"));
+  CHECK_THROWS_WITH(tx::chinese_segmenter::load("/nonexistent/dict.txt"), Catch::Contains("no such file"));
+  tx::chinese_segmenter s;
+  CHECK_THROWS_WITH(s.add_word("", 1), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(s.add_word("我", -1), Catch::Contains("'我'") && Catch::Contains("-1"));
+  CHECK(read("\xEF\xBB\xBF我 4 r\r\n\r\n你 2\n").frequency("我") == 4);  // a byte-order mark, CRLF and blank lines
+}
