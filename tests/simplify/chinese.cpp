@@ -189,3 +189,66 @@ TEST_CASE("chinese_segmenter: the reader's errors name the file and the line", "
   CHECK_THROWS_WITH(s.add_word("我", -1), Catch::Contains("'我'") && Catch::Contains("-1"));
   CHECK(read("\xEF\xBB\xBF我 4 r\r\n\r\n你 2\n").frequency("我") == 4);  // a byte-order mark, CRLF and blank lines
 }
+
+// ---- Cilin ----
+
+#include <posttrain/simplify/cilin.hpp>
+
+namespace {
+
+const char* const small_cilin =
+    "Aa01A01= 人 士 人物\n"
+    "Aa01A02= 人类 全人类\n"
+    "Aa01A03# 人手 人员 人\n"
+    "Aa01B01= 人物 角色\n"
+    "Ab02C01@ 独\n"
+    "Ba01A01= 物 物体\xE3\x80\x80东西\n";  // an ideographic space between two words
+
+posttrain::simplify::cilin small_tree() {
+  std::istringstream in(small_cilin);
+  return posttrain::simplify::cilin::read(in, "cilin.txt");
+}
+
+}  // namespace
+
+TEST_CASE("cilin: synonyms are the '=' groups first, then the '#' groups, without repeats", "[simplify]") {
+  const auto c = small_tree();
+  CHECK(c.groups().size() == 6);
+  CHECK(c.synonyms("人") == strings{"士", "人物", "人手", "人员"});
+  CHECK(c.synonyms("人物") == strings{"人", "士", "角色"});
+  CHECK(c.synonyms("独").empty());  // '@': it stands alone
+  CHECK(c.synonyms("不在").empty());
+  CHECK(c.synonyms("东西") == strings{"物", "物体"});
+  CHECK(c.codes("人物") == std::vector<std::string_view>{"Aa01A01=", "Aa01B01="});
+  CHECK(c.contains("全人类"));
+  CHECK(!c.contains("全人"));
+}
+
+TEST_CASE("cilin: the tree distance counts the levels two codes do not share", "[simplify]") {
+  const auto c = small_tree();
+  CHECK(c.distance("人", "士") == 0);        // the same group
+  CHECK(c.distance("人", "人类") == 1);      // level 5 differs
+  CHECK(c.distance("角色", "人类") == 2);    // level 4 differs
+  CHECK(c.distance("人物", "人类") == 1);    // its closer code wins
+  CHECK(c.distance("独", "人") == 4);        // level 2 differs
+  CHECK(posttrain::simplify::cilin::code_distance("Aa01A01=", "Aa02A01#") == 3);  // level 3; the flag is no level
+  CHECK(c.distance("物", "人") == 5);        // even level 1 differs
+  CHECK(c.distance("物", "不在") == -1);
+  CHECK(posttrain::simplify::cilin::code_distance("Aa01A01=", "Ab01A01=") == 4);
+}
+
+TEST_CASE("cilin: the reader's errors name the file, the line and the column", "[simplify]") {
+  const auto read = [](const std::string& text) {
+    std::istringstream in(text);
+    return posttrain::simplify::cilin::read(in, "cilin.txt");
+  };
+  CHECK_THROWS_WITH(read("Aa01A01= 人\nMa01A01= 士\n"), Catch::Contains("cilin.txt:2:1"));
+  CHECK_THROWS_WITH(read("Aa01A0x= 人\n"), Catch::Contains("cilin.txt:1:7"));
+  CHECK_THROWS_WITH(read("Aa01A01% 人\n"), Catch::Contains("cilin.txt:1:8"));
+  CHECK_THROWS_WITH(read("Aa01A01=人\n"), Catch::Contains("cilin.txt:1:9"));
+  CHECK_THROWS_WITH(read("Aa01A01=  \n"), Catch::Contains("cilin.txt:1:9") && Catch::Contains("no words"));
+  CHECK_THROWS_WITH(read("Aa01\n"), Catch::Contains("cilin.txt:1:5"));
+  CHECK(read("\xEF\xBB\xBF" "Aa01A01= 人 士\r\n\r\n").synonyms("士") == strings{"人"});
+  posttrain::simplify::cilin c;
+  CHECK_THROWS_WITH(c.add({"Aa01A01", {"人"}}), Catch::Contains("'Aa01A01'"));
+}
