@@ -10,6 +10,7 @@
 #include "nc_metrics_command.hpp"
 #include "reward_commands.hpp"
 #include "simplify_commands.hpp"
+#include "lexical_command.hpp"
 #include "rm_eval_command.hpp"
 #include "command.hpp"
 

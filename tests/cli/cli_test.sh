@@ -32,8 +32,8 @@ printf 'prompt,response_id,proxy,gold\na,1,0.5,1\n' >"$work/bad_header.csv"
 
 expect 0 "usage: posttrain <command>" --help
 expect 0 "validate +check" --help
-expect 0 "^  simplify-pairs   keep translation pairs" --help
-expect 0 "^  info             print the version" --help
+expect 0 "^  simplify-pairs     keep translation pairs" --help
+expect 0 "^  info               print the version" --help
 expect 0 "^posttrain [0-9]+\.[0-9]+\.[0-9]+$" --version
 expect 0 "usage: posttrain validate" validate --help
 expect 0 "backends: sequential" info
@@ -152,6 +152,53 @@ printf 'the DH AH0\ncat K AE1 T\nsat S AE1 T\non AA1 N\nmat M AE1 T\ncool K UW1 
 expect 0 "6	1	6	116.145	-1.450	0" readability --dictionary "$work/dict.txt" --learn-syllables "$work/text.txt"
 expect 2 "--learn-syllables needs --dictionary" readability --learn-syllables "$work/text.txt"
 
+# lexical-simplify: TSAR or CLS in, ranked substitutes out; the metrics with --gold.
+printf '鲜有 5 d\n少有 50 v\n很少 300 d\n罕见 20 a\n难得 80 a\n少见 40 v\n却 100 d\n自己 90 r\n参加 80 v\n' >"$work/zh_dict.txt"
+printf 'Ed03B01= 鲜有 少有 罕见 很少 未知词\nEd03B02# 难得 少见 鲜有\n' >"$work/cilin.txt"
+printf '却鲜有自己参加\t鲜有\n' >"$work/zh.tsv"
+printf '却鲜有自己参加\t鲜有\t很少\t少有\t很少\n' >"$work/zh_gold.tsv"
+printf '却 鲜有 自己 参加\t鲜有\td\t1\t很少 少有 很少\n' >"$work/zh.cls"
+printf '却 鲜有 自己 参加\t鲜有\td\t0\t很少\n' >"$work/zh_bad.cls"
+zh=(lexical-simplify --lang zh --dictionary "$work/zh_dict.txt" --cilin "$work/cilin.txt")
+expect 0 "^  lexical-simplify   ranked substitutes" --help
+expect 0 "^却鲜有自己参加	鲜有	少有	很少	难得	罕见	少见$" "${zh[@]}" "$work/zh.tsv"
+expect 0 "^却鲜有自己参加	鲜有	少有	很少$" "${zh[@]}" --top 2 "$work/zh.tsv"
+expect 0 "^却鲜有自己参加	鲜有	少有	很少	难得	罕见	少见$" "${zh[@]}" --format cls "$work/zh.cls"
+expect 0 "the complex word a single token in 1; settings lang:zh\|format:tsar\|generator:cilin\|hybrid:none\|select:known-not-self-dedup\|features:frequency,length,order,shared-characters\|choose:first\|top:10\|version:" "${zh[@]}" "$work/zh.tsv"
+expect 0 '"matches_over_generated": 0.3333333333333333' "${zh[@]}" --gold "$work/zh_gold.tsv" "$work/zh.tsv"
+expect 0 '"accuracy": 1,' "${zh[@]}" --gold "$work/zh_gold.tsv" "$work/zh.tsv"
+expect 0 '"matches_over_gold": 1,' "${zh[@]}" --format cls --gold "$work/zh.cls" "$work/zh.cls"
+expect 0 "^却鲜有自己参加	鲜有	很少	难得	少有	少见	罕见$" "${zh[@]}" --features frequency "$work/zh.tsv"
+"$tool" "${zh[@]}" --gold "$work/zh_gold.tsv" --output "$work/zh_out.tsv" "$work/zh.tsv" >/dev/null 2>&1
+checks=$((checks + 1))
+[[ $(cat "$work/zh_out.tsv" 2>/dev/null) == "却鲜有自己参加	鲜有	少有	很少	难得	罕见	少见" ]] || { echo "FAIL: lexical-simplify --output wrote: $(cat "$work/zh_out.tsv" 2>&1)"; failures=$((failures + 1)); }
+expect 1 "zh_bad.cls:1:35: word 0 of the sentence \(of 4\) is not the complex word '鲜有'" "${zh[@]}" --format cls "$work/zh_bad.cls"
+printf 'no tab\n' >"$work/no_tab.tsv"
+expect 1 "no_tab.tsv:1:7: expected 'sentence<TAB>complex word\[<TAB>substitute\]...', found no tab" "${zh[@]}" "$work/no_tab.tsv"
+printf '别的句子\t鲜有\n' >"$work/zh_other.tsv"
+expect 1 "zh_other.tsv:1:1: this line's sentence or word differs from line 1 of the input" "${zh[@]}" --gold "$work/zh_other.tsv" "$work/zh.tsv"
+expect 1 "has 2 instance\(s\), the input 1" "${zh[@]}" --gold <(cat "$work/zh_gold.tsv" "$work/zh_gold.tsv") "$work/zh.tsv"
+printf '鲜有 x\n' >"$work/zh_bad_dict.txt"
+expect 1 "zh_bad_dict.txt:1:8: the frequency 'x' is not a whole number" lexical-simplify --lang zh --dictionary "$work/zh_bad_dict.txt" --cilin "$work/cilin.txt" "$work/zh.tsv"
+printf 'Ed03B01 鲜有\n' >"$work/bad_cilin.txt"
+expect 1 "bad_cilin.txt:1:8: expected an 8-character code" lexical-simplify --lang zh --dictionary "$work/zh_dict.txt" --cilin "$work/bad_cilin.txt" "$work/zh.tsv"
+expect 2 "--lang is required \(zh, en, es or pt\)" lexical-simplify --cilin "$work/cilin.txt" "$work/zh.tsv"
+expect 2 "--lang must be zh, en, es or pt, not 'fr'" lexical-simplify --lang fr "$work/zh.tsv"
+expect 2 "--lang zh needs --dictionary" lexical-simplify --lang zh --cilin "$work/cilin.txt" "$work/zh.tsv"
+expect 2 "no generator: give --cilin, --thesaurus or --vectors" lexical-simplify --lang zh --dictionary "$work/zh_dict.txt" "$work/zh.tsv"
+expect 2 "--features: unknown feature 'speed'" "${zh[@]}" --features frequency,speed "$work/zh.tsv"
+expect 2 "--features cosine needs --vectors" "${zh[@]}" --features cosine "$work/zh.tsv"
+expect 2 "--format must be tsar or cls" "${zh[@]}" --format csv "$work/zh.tsv"
+expect 2 "--top takes a whole number in \[1, 1000\]" "${zh[@]}" --top 0 "$work/zh.tsv"
+expect 2 "--lang en needs --frequencies" lexical-simplify --lang en --thesaurus "$work/th.dat" "$work/zh.tsv"
+printf 'UTF-8\ncompulsory|1\n(adj)|mandatory|obligatory|required\n' >"$work/th.dat"
+printf 'mandatory\t50\nrequired\t300\nobligatory\t5\n' >"$work/en_freq.tsv"
+printf 'It is compulsory.\tcompulsory\n' >"$work/en.tsv"
+printf 'It is compulsory.\tcompulsory\tmandatory\tmandatory\trequired\n' >"$work/en_gold.tsv"
+# frequency ranks: required 1, mandatory 2, obligatory 3; order: 1 2 3 → sums 3, 5, 4
+expect 0 "^It is compulsory.	compulsory	mandatory	required	obligatory$" lexical-simplify --lang en --frequencies "$work/en_freq.tsv" --thesaurus "$work/th.dat" "$work/en.tsv"
+expect 0 '"acc_at_k_top1": 1,' lexical-simplify --lang en --frequencies "$work/en_freq.tsv" --thesaurus "$work/th.dat" --gold "$work/en_gold.tsv" "$work/en.tsv"
+
 # Hostile and careless input: directories, lost output, numbers that are not what was meant.
 mkdir -p "$work/a_dir"
 expect 1 "a_dir: is a directory, not a file" readability "$work/a_dir"
@@ -178,6 +225,7 @@ expect_full trace-rewards "$work/trace_one.jsonl"
 expect_full rm-eval --bootstrap 0 "$work/scores.csv"
 expect_full nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 expect_full validate "$work/good.tsv"
+expect_full "${zh[@]}" "$work/zh.tsv"
 printf '{"rewards":[],"values":[]}\n' >"$work/gae_empty.jsonl"
 expect 0 '^\{"advantages":\[\],"returns":\[\]\}' gae "$work/gae_empty.jsonl"
 printf '{"id":9007199254740993,"rewards":[1],"values":[0]}\n{"id":1.50,"rewards":[1],"values":[0]}\n' >"$work/gae_ids.jsonl"

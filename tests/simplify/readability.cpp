@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <posttrain/simplify/readability.hpp>
@@ -132,6 +133,19 @@ TEST_CASE("simplify: a MyThes thesaurus: synonyms without generic terms, antonym
   }
   CHECK_THROWS_WITH(sp::thesaurus::load(path), Catch::Contains(path + ":4"));
   std::remove(path.c_str());
+}
+
+TEST_CASE("simplify: a MyThes thesaurus in ISO 8859-1 or -15 is read into UTF-8", "[simplify]") {
+  // "alá|1 / -|Dios|Jehová|Altísimo" in Latin-1 bytes (á = E1, í = ED); ¤ in -1 is € in -15.
+  std::istringstream latin1("ISO8859-1\r\nal\xE1|1\r\n-|Dios|Jehov\xE1|Alt\xEDsimo|\xA4\r\n");
+  const auto t = sp::thesaurus::read(latin1, "es.dat");
+  CHECK(t.encoding() == "ISO8859-1");
+  CHECK(t.synonyms("alá") == std::vector<std::string>{"Dios", "Jehová", "Altísimo", "¤"});
+  CHECK(t.synonyms("ALÁ").size() == 4);
+  std::istringstream latin9("ISO8859-15\nx|1\n-|\xA4|\xBD\xE9\n");
+  CHECK(sp::thesaurus::read(latin9, "x.dat").synonyms("x") == std::vector<std::string>{"€", "œé"});
+  std::istringstream utf8("UTF-8\nal\xC3\xA1|1\n-|Dios\n");
+  CHECK(sp::thesaurus::read(utf8, "u.dat").synonyms("alá") == std::vector<std::string>{"Dios"});
 }
 
 #include <posttrain/simplify/lexical.hpp>

@@ -7,6 +7,10 @@
 //   word|n                       an entry with n meanings, then n lines
 //   (pos)|syn|syn (generic term)|...
 //
+// The encoding line may be UTF-8, ISO8859-1 (most of Debian's mythes-* thesauri: Spanish,
+// Portuguese, German…) or ISO8859-15; the others are read as UTF-8 is, byte for byte, and
+// encoding() says which it was. Words are kept in UTF-8 either way.
+//
 // synonyms(word) gives the distinct synonyms of every meaning in file order, without the
 // "(generic term)" / "(related term)" / "(similar term)" / "(antonym)" entries (not synonyms)
 // and without the word itself. Lookup is case-insensitive for the key.
@@ -41,7 +45,17 @@ class thesaurus {
     std::string line;
     long line_no = 1;
     if (!std::getline(in, line)) throw parse_error(path, 1, 1, "empty file (expected the encoding line)");
-    while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    t.encoding_ = line;
+    const bool latin1 = line == "ISO8859-1" || line == "ISO-8859-1";
+    const bool latin9 = line == "ISO8859-15" || line == "ISO-8859-15";
+    const auto next_line = [&](std::string& l) {
+      if (!std::getline(in, l)) return false;
+      if (!l.empty() && l.back() == '\r') l.pop_back();  // CRLF files
+      if (latin1 || latin9) l = to_utf8(l, latin9);
+      return true;
+    };
+    while (next_line(line)) {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto bar = line.rfind('|');
@@ -54,7 +68,7 @@ class thesaurus {
         throw parse_error(path, line_no, long(bar) + 2, "the meaning count is not a whole number ≥ 0");
       auto& list = t.synonyms_[word];
       for (long m = 0; m < meanings; ++m) {
-        if (!std::getline(in, line)) throw parse_error(path, line_no + 1, 1, "the file ends inside an entry");
+        if (!next_line(line)) throw parse_error(path, line_no + 1, 1, "the file ends inside an entry");
         ++line_no;
         std::size_t i = line.find('|');  // skip "(pos)"
         while (i != std::string::npos) {
@@ -84,8 +98,35 @@ class thesaurus {
     return it == synonyms_.end() ? none : it->second;
   }
   std::size_t size() const { return synonyms_.size(); }
+  /// The file's encoding line ("UTF-8", "ISO8859-1", …).
+  const std::string& encoding() const { return encoding_; }
 
  private:
+  /// A line of ISO 8859-1 (or -15, which differs in eight places) in UTF-8.
+  static std::string to_utf8(std::string_view l, bool latin9) {
+    std::string out;
+    out.reserve(l.size() + l.size() / 8);
+    for (const char ch : l) {
+      char32_t c = static_cast<unsigned char>(ch);
+      if (latin9) {
+        switch (c) {
+          case 0xA4: c = 0x20AC; break;  // €
+          case 0xA6: c = 0x0160; break;  // Š
+          case 0xA8: c = 0x0161; break;  // š
+          case 0xB4: c = 0x017D; break;  // Ž
+          case 0xB8: c = 0x017E; break;  // ž
+          case 0xBC: c = 0x0152; break;  // Œ
+          case 0xBD: c = 0x0153; break;  // œ
+          case 0xBE: c = 0x0178; break;  // Ÿ
+          default: break;
+        }
+      }
+      posttrain::text::append_utf8(out, c);
+    }
+    return out;
+  }
+
+  std::string encoding_;
   std::unordered_map<std::string, std::vector<std::string>> synonyms_;
 };
 
