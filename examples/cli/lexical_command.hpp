@@ -88,8 +88,11 @@ inline int run(const arguments& args) {
     throw usage_error("no generator: give --cilin, --thesaurus or --vectors (or several)");
   text::chinese_segmenter dictionary;
   simplify::frequency_list frequencies;
+  const auto hmm_path = args.option("hmm");
+  if (hmm_path && !chinese) throw usage_error("--hmm is the Chinese segmenter's; --lang " + lang + " takes none");
   if (chinese) dictionary = text::chinese_segmenter::load(*dictionary_path);
   else frequencies = simplify::frequency_list::load(*frequencies_path);
+  if (hmm_path) dictionary.use_hmm(text::chinese_hmm::load(*hmm_path));
   simplify::cilin tree;
   simplify::thesaurus synonyms;
   simplify::word_vectors vectors;
@@ -164,6 +167,7 @@ inline int run(const arguments& args) {
   const settings used = settings{}
                              .add("lang", lang)
                              .add("format", format)
+                             .add("segment", !chinese ? "none" : dictionary.has_hmm() ? "jieba-hmm" : "jieba-no-hmm")
                              .add("generator", generator_names)
                              .add("hybrid", generators.size() > 1 ? hybrid : std::string("none"))
                              .add("select", "known-not-self-dedup")
@@ -227,7 +231,7 @@ inline const bool lexical_registered = add(command{
     "lexical-simplify",
     "ranked substitutes for complex words (zh, en, es, pt); with --gold, the metrics",
     "usage: posttrain lexical-simplify --lang zh|en|es|pt [--format tsar|cls]\n"
-    "                                  (--dictionary PATH | --frequencies PATH)\n"
+    "                                  (--dictionary PATH [--hmm PATH] | --frequencies PATH)\n"
     "                                  [--cilin PATH] [--thesaurus PATH] [--vectors PATH]\n"
     "                                  [--features LIST] [--hybrid first|merge] [--neighbours K]\n"
     "                                  [--min-cosine C] [--only-if-more-frequent] [--top N]\n"
@@ -235,8 +239,9 @@ inline const bool lexical_registered = add(command{
     "Reads complex words in their sentences from FILE ('-' or none: standard input): TSAR-2022\n"
     "lines 'sentence<TAB>word[<TAB>substitute]...' or, with --format cls, the CLS benchmark's\n"
     "'segmented sentence<TAB>word<TAB>POS<TAB>position<TAB>substitutes'. Raw Chinese sentences are\n"
-    "segmented with the dictionary (jieba's method). Writes 'sentence<TAB>word<TAB>substitute...',\n"
-    "the best N (10) first, the TSAR-2022 submission format.\n\n"
+    "segmented with the dictionary (jieba's method; with --hmm PATH, its HMM too). Writes\n"
+    "'sentence<TAB>word<TAB>substitute...', the best N (10) first: the TSAR-2022 submission\n"
+    "format.\n\n"
     "Generate: --cilin (HIT's extended Cilin: '=' groups, then '#'), --thesaurus (MyThes .dat),\n"
     "--vectors (word2vec/GloVe text: the K (10) nearest with cosine >= C (0.6)); several: the first\n"
     "that has candidates, or all merged (--hybrid merge). Select: the words the lexicon knows —\n"
@@ -254,7 +259,7 @@ inline const bool lexical_registered = add(command{
     "(TSAR-2022's). Malformed lines are errors naming FILE:LINE:COLUMN (exit status 1).\n"
     "scripts/export-zh-resources writes the Chinese resources, scripts/export-wordfreq the\n"
     "frequency lists; Debian's mythes-* packages have thesauri.\n",
-    {"lang", "format", "dictionary", "frequencies", "cilin", "thesaurus", "vectors", "features", "hybrid", "neighbours",
+    {"lang", "format", "dictionary", "hmm", "frequencies", "cilin", "thesaurus", "vectors", "features", "hybrid", "neighbours",
      "min-cosine", "top", "gold", "output"},
     {"only-if-more-frequent"},
     run});
@@ -265,7 +270,8 @@ inline int run_segment(const arguments& args) {
   if (args.positional().size() > 1) throw usage_error("expected one FILE");
   const std::string delimiter = args.option("delimiter").value_or(" / ");
   const auto start = std::chrono::steady_clock::now();
-  const auto dictionary = text::chinese_segmenter::load(*dictionary_path);
+  auto dictionary = text::chinese_segmenter::load(*dictionary_path);
+  if (const auto hmm = args.option("hmm")) dictionary.use_hmm(text::chinese_hmm::load(*hmm));
   const auto loaded = std::chrono::steady_clock::now();
   const std::string name = args.positional().empty() ? "-" : args.positional()[0];
   std::unique_ptr<std::ifstream> file;
@@ -303,23 +309,24 @@ inline int run_segment(const arguments& args) {
                "posttrain segment: %lld line(s), %.3f MB in %.3f s (%.2f MB/s), the dictionary (%zu words) loaded in "
                "%.3f s; settings %s\n",
                lines, double(bytes) / 1e6, cut_s, cut_s > 0 ? double(bytes) / 1e6 / cut_s : 0.0, dictionary.size(), load_s,
-               settings{}.add("method", "jieba-dag-no-hmm").signature().c_str());
+               settings{}.add("method", dictionary.has_hmm() ? "jieba-dag-hmm" : "jieba-dag-no-hmm").signature().c_str());
   return 0;
 }
 
 inline const bool segment_registered = add(command{
     "segment",
     "split Chinese text into words with a jieba dictionary, line by line",
-    "usage: posttrain segment --dictionary PATH [--delimiter D] [FILE]\n\n"
+    "usage: posttrain segment --dictionary PATH [--hmm PATH] [--delimiter D] [FILE]\n\n"
     "Splits each line of FILE ('-' or none: standard input) into words and writes them joined by\n"
-    "D (' / ', as jieba's command line does). The method is jieba's precise mode without its HMM\n"
-    "(python -m jieba -n gives the same words): the dictionary's words (PATH: 'word frequency\n"
-    "[pos]' lines, such as jieba's dict.txt; scripts/export-zh-resources writes it), the route of\n"
-    "maximum log-probability through them, runs of ASCII letters and digits kept together, and\n"
-    "every other character on its own. Invalid UTF-8 bytes are tokens of their own. The counts,\n"
+    "D (' / ', as jieba's command line does). The method is jieba's precise mode: the dictionary's\n"
+    "words (PATH: 'word frequency [pos]' lines, such as jieba's dict.txt), the route of maximum\n"
+    "log-probability through them, and for what the route leaves in single characters either\n"
+    "nothing (runs of ASCII letters and digits kept together: python -m jieba -n gives the same\n"
+    "words) or, with --hmm, jieba's character HMM (python -m jieba). scripts/export-zh-resources\n"
+    "writes both files. Invalid UTF-8 bytes are tokens of their own. The counts,\n"
     "the speed and the settings go to stderr at the end. --max-line-bytes N: the longest line\n"
     "accepted (16 MiB).\n",
-    {"dictionary", "delimiter", "max-line-bytes"},
+    {"dictionary", "hmm", "delimiter", "max-line-bytes"},
     {},
     run_segment});
 

@@ -164,7 +164,7 @@ expect 0 "^  lexical-simplify   ranked substitutes" --help
 expect 0 "^却鲜有自己参加	鲜有	少有	很少	难得	罕见	少见$" "${zh[@]}" "$work/zh.tsv"
 expect 0 "^却鲜有自己参加	鲜有	少有	很少$" "${zh[@]}" --top 2 "$work/zh.tsv"
 expect 0 "^却鲜有自己参加	鲜有	少有	很少	难得	罕见	少见$" "${zh[@]}" --format cls "$work/zh.cls"
-expect 0 "the complex word a single token in 1; settings lang:zh\|format:tsar\|generator:cilin\|hybrid:none\|select:known-not-self-dedup\|features:frequency,length,order,shared-characters\|choose:first\|top:10\|version:" "${zh[@]}" "$work/zh.tsv"
+expect 0 "the complex word a single token in 1; settings lang:zh\|format:tsar\|segment:jieba-no-hmm\|generator:cilin\|hybrid:none\|select:known-not-self-dedup\|features:frequency,length,order,shared-characters\|choose:first\|top:10\|version:" "${zh[@]}" "$work/zh.tsv"
 expect 0 '"matches_over_generated": 0.3333333333333333' "${zh[@]}" --gold "$work/zh_gold.tsv" "$work/zh.tsv"
 expect 0 '"accuracy": 1,' "${zh[@]}" --gold "$work/zh_gold.tsv" "$work/zh.tsv"
 expect 0 '"matches_over_gold": 1,' "${zh[@]}" --format cls --gold "$work/zh.cls" "$work/zh.cls"
@@ -199,6 +199,20 @@ printf 'It is compulsory.\tcompulsory\tmandatory\tmandatory\trequired\n' >"$work
 expect 0 "^It is compulsory.	compulsory	mandatory	required	obligatory$" lexical-simplify --lang en --frequencies "$work/en_freq.tsv" --thesaurus "$work/th.dat" "$work/en.tsv"
 expect 0 '"acc_at_k_top1": 1,' lexical-simplify --lang en --frequencies "$work/en_freq.tsv" --thesaurus "$work/th.dat" --gold "$work/en_gold.tsv" "$work/en.tsv"
 
+# segment: jieba's precise mode, without and with the HMM (hand-made tables: jieba's finalseg with
+# the same tables gives 我 / 来到 / 甲丙乙 / 丁).
+printf '甲乙 1\n我 10\n来到 5\n' >"$work/seg_dict.txt"
+printf 'start B -0.5\nstart S -1.0\ntrans B E -0.4\ntrans B M -1.1\ntrans E B -0.6\ntrans E S -0.8\ntrans M E -0.3\ntrans M M -1.3\ntrans S B -0.7\ntrans S S -0.7\nemit B 甲 -1.0\nemit E 乙 -1.0\nemit M 丙 -0.5\nemit S 丁 -0.2\n' >"$work/seg_hmm.txt"
+printf '我来到甲丙乙丁\nab12 我\xff\n' >"$work/seg.txt"
+expect 0 "^我 / 来到 / 甲 / 丙 / 乙 / 丁$" segment --dictionary "$work/seg_dict.txt" "$work/seg.txt"
+expect 0 "^我 / 来到 / 甲丙乙 / 丁$" segment --dictionary "$work/seg_dict.txt" --hmm "$work/seg_hmm.txt" "$work/seg.txt"
+expect 0 "^ab12| | 我|\xff$" segment --dictionary "$work/seg_dict.txt" --delimiter "|" "$work/seg.txt"
+expect 0 "posttrain segment: 2 line\(s\), .* the dictionary \(3 words\) loaded in .*settings method:jieba-dag-hmm\|version:" segment --dictionary "$work/seg_dict.txt" --hmm "$work/seg_hmm.txt" "$work/seg.txt"
+expect 2 "--dictionary is required" segment "$work/seg.txt"
+printf 'emit B 甲乙 -1\n' >"$work/bad_hmm.txt"
+expect 1 "bad_hmm.txt:1:8: expected one character" segment --dictionary "$work/seg_dict.txt" --hmm "$work/bad_hmm.txt" "$work/seg.txt"
+expect 2 "--hmm is the Chinese segmenter's" lexical-simplify --lang en --frequencies "$work/seg_dict.txt" --hmm "$work/seg_hmm.txt" --thesaurus x "$work/seg.txt"
+
 # Hostile and careless input: directories, lost output, numbers that are not what was meant.
 mkdir -p "$work/a_dir"
 expect 1 "a_dir: is a directory, not a file" readability "$work/a_dir"
@@ -226,6 +240,7 @@ expect_full rm-eval --bootstrap 0 "$work/scores.csv"
 expect_full nc-metrics --features "$work/nc_features.csv" --labels "$work/nc_labels.csv"
 expect_full validate "$work/good.tsv"
 expect_full "${zh[@]}" "$work/zh.tsv"
+expect_full segment --dictionary "$work/seg_dict.txt" "$work/seg.txt"
 printf '{"rewards":[],"values":[]}\n' >"$work/gae_empty.jsonl"
 expect 0 '^\{"advantages":\[\],"returns":\[\]\}' gae "$work/gae_empty.jsonl"
 printf '{"id":9007199254740993,"rewards":[1],"values":[0]}\n{"id":1.50,"rewards":[1],"values":[0]}\n' >"$work/gae_ids.jsonl"

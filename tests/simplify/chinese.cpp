@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <posttrain/text/chinese_hmm.hpp>
 #include <posttrain/text/chinese_segmenter.hpp>
 
 namespace tx = posttrain::text;
@@ -188,6 +189,150 @@ TEST_CASE("chinese_segmenter: the reader's errors name the file and the line", "
   CHECK_THROWS_WITH(s.add_word("", 1), Catch::Contains("empty"));
   CHECK_THROWS_WITH(s.add_word("我", -1), Catch::Contains("'我'") && Catch::Contains("-1"));
   CHECK(read("\xEF\xBB\xBF我 4 r\r\n\r\n你 2\n").frequency("我") == 4);  // a byte-order mark, CRLF and blank lines
+}
+
+// ---- jieba's character HMM ----
+
+namespace {
+
+// A small model in the export format; jieba's finalseg given the same tables (its module globals
+// replaced) gives the expected lists below.
+const char* const small_hmm =
+    "# test model\n"
+    "start B -0.5\nstart E -3.14e+100\nstart M -3.14e+100\nstart S -1.0\n"
+    "trans B E -0.4\ntrans B M -1.1\ntrans E B -0.6\ntrans E S -0.8\n"
+    "trans M E -0.3\ntrans M M -1.3\ntrans S B -0.7\ntrans S S -0.7\n"
+    "emit B 甲 -1.0\nemit B 乙 -3.0\nemit B 丙 -2.0\nemit E 乙 -1.0\nemit E 丙 -1.5\nemit E 丁 -2.0\n"
+    "emit M 丙 -0.5\nemit S 丁 -0.2\nemit S 甲 -2.5\nemit S 戊 -1.0\n";
+
+tx::chinese_hmm hmm_model() {
+  std::istringstream in(small_hmm);
+  return tx::chinese_hmm::read(in, "hmm.txt");
+}
+
+strings hmm_cut(const tx::chinese_hmm& m, std::string_view run) {
+  std::vector<std::string_view> out;
+  m.cut(run, out);
+  return strings(out.begin(), out.end());
+}
+
+}  // namespace
+
+TEST_CASE("chinese_hmm: jieba's finalseg on the same tables", "[simplify]") {
+  const auto m = hmm_model();
+  CHECK(hmm_cut(m, "甲乙") == strings{"甲乙"});
+  CHECK(hmm_cut(m, "甲丙乙") == strings{"甲丙乙"});
+  CHECK(hmm_cut(m, "丁丁") == strings{"丁", "丁"});
+  CHECK(hmm_cut(m, "甲乙丁戊") == strings{"甲乙", "丁", "戊"});
+  CHECK(hmm_cut(m, "戊") == strings{"戊"});
+  CHECK(hmm_cut(m, "己庚") == strings{"己", "庚"});  // no emissions at all: every state ties
+  CHECK(hmm_cut(m, "甲丙丙乙丁") == strings{"甲丙丙乙", "丁"});
+  // Latin stretches: ([a-zA-Z0-9]+(?:\.\d+)?%?) and what lies between
+  CHECK(hmm_cut(m, "ab3.14%+#x甲乙") == strings{"ab3.14%", "+#", "x", "甲乙"});
+  CHECK(hmm_cut(m, "3.5.6%%x") == strings{"3.5", ".", "6%", "%", "x"});
+  CHECK(hmm_cut(m, "").empty());
+}
+
+TEST_CASE("chinese_hmm: the Viterbi path against every state sequence", "[simplify]") {
+  // Random tables; the best of all 4^n sequences, summed left to right as the recursion does,
+  // with the allowed transitions only, ending in E or S. A repeated character can make two
+  // sequences tie exactly (the same sums in another order); those trials are left to the
+  // known-answer cases above.
+  const char* states = "BEMS";
+  const std::vector<std::string> chars = {"甲", "乙", "丙", "丁"};
+  const bool allowed[4][4] = {{false, true, true, false}, {true, false, false, true}, {false, true, true, false}, {true, false, false, true}};
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-4.0, -0.1);
+  int checked = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    tx::chinese_hmm m;
+    double start[4], trans[4][4], emit[4][4];
+    for (int a = 0; a < 4; ++a) {
+      start[a] = a == 0 || a == 3 ? u(rng) : tx::chinese_hmm::min_log;
+      m.set_start(states[a], start[a]);
+      for (int b = 0; b < 4; ++b) {
+        trans[a][b] = allowed[a][b] ? u(rng) : tx::chinese_hmm::min_log;
+        if (allowed[a][b]) m.set_transition(states[a], states[b], trans[a][b]);
+      }
+      for (int c = 0; c < 4; ++c) {
+        emit[a][c] = u(rng);
+        m.set_emission(states[a], tx::decode_utf8(chars[std::size_t(c)]).chars[0], emit[a][c]);
+      }
+    }
+    const int n = 1 + int(rng() % 6);
+    std::vector<int> obs(std::size_t(n), 0);
+    std::string run;
+    for (auto& o : obs) o = int(rng() % 4), run += chars[std::size_t(o)];
+    double best = -INFINITY;
+    int ties = 0;
+    std::vector<int> best_path;
+    std::vector<int> path(std::size_t(n), 0);
+    for (int code = 0; code < (1 << (2 * n)); ++code) {
+      for (int t = 0; t < n; ++t) path[std::size_t(t)] = (code >> (2 * t)) & 3;
+      if (path.back() != 1 && path.back() != 3) continue;  // ends in E or S
+      double score = start[path[0]] + emit[path[0]][obs[0]];
+      for (int t = 1; t < n; ++t) score = score + trans[path[std::size_t(t - 1)]][path[std::size_t(t)]] + emit[path[std::size_t(t)]][obs[std::size_t(t)]];
+      if (score > best) best = score, best_path = path, ties = 1;
+      else if (score == best) ++ties;
+    }
+    if (ties > 1) continue;
+    ++checked;
+    strings expected;
+    int begin = 0, next = 0;
+    for (int t = 0; t < n; ++t) {
+      const auto piece = [&](int a, int b) {
+        std::string w;
+        for (int k = a; k < b; ++k) w += chars[std::size_t(obs[std::size_t(k)])];
+        return w;
+      };
+      const int st = best_path[std::size_t(t)];
+      if (st == 0) begin = t;
+      else if (st == 1) expected.push_back(piece(begin, t + 1)), next = t + 1;
+      else if (st == 3) expected.push_back(piece(t, t + 1)), next = t + 1;
+      if (t == n - 1 && next < n) expected.push_back(piece(next, n));
+    }
+    INFO("trial " << trial << ": " << run);
+    CHECK(hmm_cut(m, run) == expected);
+  }
+  CHECK(checked > 150);
+}
+
+TEST_CASE("chinese_segmenter: with the HMM, jieba's default mode on the same dictionary and tables", "[simplify]") {
+  std::istringstream in("甲乙 1\n我 10\n来到 5\n戊己 2\n戊 1\n己 1\n");
+  auto s = tx::chinese_segmenter::read(in, "d2.txt");
+  CHECK(!s.has_hmm());
+  CHECK(cut(s, "我来到甲丙乙丁") == strings{"我", "来到", "甲", "丙", "乙", "丁"});
+  s.use_hmm(hmm_model());
+  CHECK(s.has_hmm());
+  // Each expected list is jieba 0.42.1's Tokenizer(dictionary=...).cut(text) with these tables.
+  CHECK(cut(s, "我来到甲丙乙丁") == strings{"我", "来到", "甲丙乙", "丁"});
+  CHECK(cut(s, "戊己") == strings{"戊己"});
+  CHECK(cut(s, "丁戊己丁") == strings{"丁", "戊己", "丁"});
+  CHECK(cut(s, "我ab我") == strings{"我", "ab", "我"});
+  CHECK(cut(s, "甲乙丙") == strings{"甲乙", "丙"});
+  CHECK(cut(s, "我丁我") == strings{"我", "丁", "我"});
+  CHECK(cut(s, "丁甲乙丁戊己") == strings{"丁", "甲乙", "丁", "戊己"});
+  const std::string text = "我\xff甲丙\xe5乙 ok";
+  std::string joined;
+  for (auto t : s.cut(text)) joined += t;
+  CHECK(joined == text);
+}
+
+TEST_CASE("chinese_hmm: the reader's errors name the file, the line and the column", "[simplify]") {
+  const auto read = [](const std::string& text) {
+    std::istringstream in(text);
+    return tx::chinese_hmm::read(in, "hmm.txt");
+  };
+  CHECK_THROWS_WITH(read("start B -1\nbegin B -1\n"), Catch::Contains("hmm.txt:2:1") && Catch::Contains("'start', 'trans' or 'emit'"));
+  CHECK_THROWS_WITH(read("start X -1\n"), Catch::Contains("hmm.txt:1:7") && Catch::Contains("'X' is not a state"));
+  CHECK_THROWS_WITH(read("trans B E 0.5\n"), Catch::Contains("hmm.txt:1:11") && Catch::Contains("log-probability"));
+  CHECK_THROWS_WITH(read("trans B E\n"), Catch::Contains("hmm.txt:1:1") && Catch::Contains("takes 3 fields"));
+  CHECK_THROWS_WITH(read("emit B 甲乙 -1\n"), Catch::Contains("hmm.txt:1:8") && Catch::Contains("one character"));
+  CHECK_THROWS_WITH(read("emit B \xff -1\n"), Catch::Contains("hmm.txt:1:8"));
+  CHECK_THROWS_WITH(read("emit S 甲 nan\n"), Catch::Contains("hmm.txt:1:12"));
+  CHECK_THROWS_WITH(read("emit SB 甲 -1\n"), Catch::Contains("hmm.txt:1:6") && Catch::Contains("'SB' is not a state"));
+  tx::chinese_hmm m;
+  CHECK_THROWS_WITH(m.set_start('Q', -1), Catch::Contains("'Q' is not a state"));
 }
 
 // ---- Cilin ----

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// Chinese word segmentation in the manner of jieba's precise mode without its HMM
-// (jieba.cut(s, HMM=False), jieba 0.42), from a dictionary of `word frequency [pos]` lines
-// (jieba's dict.txt: 349 046 words; scripts/export-zh-resources copies it out of PyPI's jieba).
+// Chinese word segmentation in the manner of jieba's precise mode (jieba.cut, jieba 0.42), from
+// a dictionary of `word frequency [pos]` lines (jieba's dict.txt: 349 046 words;
+// scripts/export-zh-resources copies it out of PyPI's jieba): without jieba's HMM (HMM=False) by
+// default, with it once use_hmm has the model (jieba's default, HMM=True).
 // Host-only by nature: it walks text.
 //
 //   1. The sentence is split into runs of "block" characters (CJK U+4E00–U+9FD5, ASCII letters
@@ -13,7 +14,10 @@
 //      there is none.
 //   3. The route maximises Σ log(freq(word) or 1) − log(total) from the right; a tie goes to the
 //      longer word, as Python's max over (score, end) does.
-//   4. Single ASCII letters and digits that the route leaves alone are joined ("abc", "2024").
+//   4. Without the HMM, single ASCII letters and digits that the route leaves alone are joined
+//      ("abc", "2024"). With it, every stretch of characters that the route leaves alone is
+//      given to the HMM (chinese_hmm.hpp) when it is longer than one character and not itself a
+//      word of the dictionary, else cut into characters: jieba's way of finding new words.
 //
 // Tokens are views of the input's bytes: joined, they give the input back exactly. A byte that is
 // not valid UTF-8 is a token of its own. Lookups are exact (no case folding), as in jieba.
@@ -26,6 +30,7 @@
 #include <cstdint>
 #include <fstream>
 #include <istream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +38,7 @@
 
 #include "../core/error.hpp"
 #include "../io/files.hpp"
+#include "chinese_hmm.hpp"
 #include "utf8.hpp"
 
 namespace posttrain::text {
@@ -91,6 +97,11 @@ class chinese_segmenter {
     for (std::size_t i = 1; i < word.size(); ++i)
       if (!continuation_byte(word[i])) entries_.try_emplace(std::string(word.substr(0, i)));
   }
+
+  /// Segments the runs the dictionary leaves alone with this HMM from now on (jieba's default,
+  /// HMM=True).
+  void use_hmm(chinese_hmm model) { hmm_ = std::make_shared<const chinese_hmm>(std::move(model)); }
+  bool has_hmm() const { return hmm_ != nullptr; }
 
   /// The dictionary frequency of a word (0 when it is not a word of the dictionary).
   long long frequency(std::string_view word) const {
@@ -215,6 +226,10 @@ class chinese_segmenter {
       r.score[k] = best;
       r.end[k] = best_end;
     }
+    if (hmm_) {
+      emit_with_hmm(s, offsets, r, out);
+      return;
+    }
     std::size_t run_start = n;  // the start of the pending run of single ASCII letters and digits
     for (std::size_t k = 0; k < n;) {
       const std::size_t e = r.end[k];
@@ -231,10 +246,41 @@ class chinese_segmenter {
     if (run_start != n) out.push_back(s.substr(offsets[run_start], offsets[n] - offsets[run_start]));
   }
 
+  /// jieba's __cut_DAG: the single characters the route leaves alone, gathered into stretches.
+  void emit_with_hmm(std::string_view s, const std::vector<std::size_t>& offsets, const route& r,
+                     std::vector<std::string_view>& out) const {
+    const std::size_t n = offsets.size() - 1;
+    std::size_t start = n;  // the start of the pending stretch of single characters
+    const auto flush = [&](std::size_t end) {
+      if (start == n) return;
+      const std::string_view stretch = s.substr(offsets[start], offsets[end] - offsets[start]);
+      if (end - start == 1) {
+        out.push_back(stretch);
+      } else if (frequency(stretch) == 0) {
+        hmm_->cut(stretch, out);
+      } else {
+        for (std::size_t k = start; k < end; ++k) out.push_back(s.substr(offsets[k], offsets[k + 1] - offsets[k]));
+      }
+      start = n;
+    };
+    for (std::size_t k = 0; k < n;) {
+      const std::size_t e = r.end[k];
+      if (e - k == 1) {
+        if (start == n) start = k;
+      } else {
+        flush(k);
+        out.push_back(s.substr(offsets[k], offsets[e] - offsets[k]));
+      }
+      k = e;
+    }
+    flush(n);
+  }
+
   std::unordered_map<std::string, entry, string_hash, std::equal_to<>> entries_;
   std::vector<std::string> pos_names_{std::string()};
   long long total_ = 0;
   std::size_t words_ = 0;
+  std::shared_ptr<const chinese_hmm> hmm_;
 };
 
 }  // namespace posttrain::text
