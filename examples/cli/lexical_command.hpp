@@ -189,8 +189,8 @@ inline int run(const arguments& args) {
   std::vector<std::string> complex_words, chosen;
   for (std::size_t i = 0; i < gold.size(); ++i) {
     if (gold[i].sentence != instances[i].sentence || gold[i].word != instances[i].word)
-      throw parse_error(*gold_path, long(i) + 1, 1, "this line's sentence or word differs from line " +
-                                                        std::to_string(i + 1) + " of the input");
+      throw parse_error(*gold_path, gold[i].line, 1, "this line's sentence or word differs from line " +
+                                                         std::to_string(instances[i].line) + " of the input");
     generated.push_back(results[i].generated);
     ranked.push_back(results[i].ranked);
     substitutes.push_back(gold[i].gold);

@@ -25,6 +25,15 @@ printf 'The committee deliberated extensively concerning the unprecedented propo
 printf 'The group talked a lot about the new plan.\n' >mt.txt
 printf 'Le comité a longuement délibéré sur la proposition.\n' >texte.txt
 printf 'A critic is a bundle of biases held loosely together by a sense of taste.\n' >text.txt
+mkdir -p zh  # tiny stand-ins for scripts/export-zh-resources' files, the CLS and TSAR sets, wordfreq
+printf '鲜有 5 d\n少有 50 v\n很少 300 d\n却 100 d\n自己 90 r\n参加 80 v\n' >zh/jieba-dict.txt
+printf 'start B -0.5\nstart S -1.0\ntrans B E -0.4\ntrans B M -1.1\ntrans E B -0.6\ntrans E S -0.8\ntrans M E -0.3\ntrans M M -1.3\ntrans S B -0.7\ntrans S S -0.7\n' >zh/jieba-hmm.txt
+printf 'Ed03B01= 鲜有 少有 很少\n' >zh/cilin.txt
+printf '却 鲜有 自己 参加\t鲜有\td\t1\t很少 少有 很少\n' >cls_dev.tsv
+printf '却鲜有自己参加\n' >sentences.txt
+printf 'mandatory\t50\nrequired\t300\n' >wordfreq-en.tsv
+printf 'It is compulsory.\tcompulsory\n' >tsar2022_en_trial_none.tsv
+printf 'It is compulsory.\tcompulsory\tmandatory\tmandatory\trequired\n' >tsar2022_en_trial_gold.tsv
 dict=/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict
 if [[ -f $dict ]]; then
   ln -s "$dict" cmudict-en-us.dict

@@ -61,18 +61,20 @@ TEST_CASE("read_cls: errors name the file, the line and the column", "[simplify]
   CHECK_THROWS_WITH(cls("a b\tb\td\t0\tc\n"), Catch::Contains("cls.tsv:1:9") && Catch::Contains("word 0 of the sentence (of 2)"));
   CHECK_THROWS_WITH(cls("a b\tb\td\t2\tc\n"), Catch::Contains("cls.tsv:1:9"));
   CHECK_THROWS_WITH(cls("a b\t\td\t0\tc\n"), Catch::Contains("cls.tsv:1:5") && Catch::Contains("empty"));
-  CHECK_THROWS_WITH(cls("\n"), Catch::Contains("cls.tsv:1:1"));
+  CHECK_THROWS_WITH(cls("\r\n\na\n"), Catch::Contains("cls.tsv:3:1") && Catch::Contains("found 1"));
   CHECK_THROWS_WITH(sp::read_cls("/nonexistent/cls.tsv"), Catch::Contains("no such file"));
 }
 
 TEST_CASE("read_tsar: with and without substitutes, and its errors", "[simplify]") {
-  const auto x = tsar("It is compulsory.\tcompulsory\tmandatory\tmandatory\trequired\r\nA b c.\tb\n");
+  const auto x = tsar("It is compulsory.\tcompulsory\tmandatory\tmandatory\trequired\r\n\nA b c.\tb\n");
   REQUIRE(x.size() == 2);
   CHECK(x[0].sentence == "It is compulsory.");
   CHECK(x[0].offset == 6);
   CHECK(x[0].gold == strings{"mandatory", "mandatory", "required"});
   CHECK(x[0].pos.empty());
   CHECK(x[1].gold.empty());
+  CHECK(x[0].line == 1);
+  CHECK(x[1].line == 3);  // a blank line is skipped
   CHECK(tsar("A b.\tz\n")[0].offset == std::string::npos);
   CHECK_THROWS_WITH(tsar("ok\tok\nno tab here\n"), Catch::Contains("tsar.tsv:2:12") && Catch::Contains("no tab"));
   CHECK_THROWS_WITH(tsar("\tw\n"), Catch::Contains("tsar.tsv:1:1") && Catch::Contains("sentence is empty"));

@@ -11,8 +11,9 @@
 //     sentence <TAB> complex word [<TAB> substitute]…   (no substitutes in the "none" files;
 //     a substitute given by several annotators is repeated)
 //
-// Errors name the file, the line and the column. An empty line is an error in both (the
-// formats have none), as is a CLS position that does not hold the complex word.
+// Both are read in the project's TSV dialect (io::tsv_dialect): fields split at every tab, no
+// quoting, the CR of a CRLF dropped, blank lines skipped. Errors name the file, the line and the
+// column; a CLS position that does not hold the complex word is one.
 
 #include <charconv>
 #include <fstream>
@@ -36,6 +37,7 @@ struct lexical_instance {
   std::vector<std::string> tokens;          // the sentence's words when the data gives them (CLS)
   std::size_t position = 0;                 // the word's index in `tokens`
   std::vector<std::string> gold;            // the gold substitutes, repeats kept (may be empty)
+  long line = 0;                            // the line of the file it was read from (1-based)
 };
 
 namespace detail {
@@ -73,12 +75,14 @@ inline std::vector<lexical_instance> read_cls(std::istream& in, const std::strin
   while (std::getline(in, line)) {
     ++line_no;
     detail::strip_line_end(line, line_no);
+    if (line.empty()) continue;
     const auto f = detail::split_fields(line, '\t');
     if (f.size() != 5)
       throw parse_error(path, line_no, 1,
                         "expected 5 tab-separated columns (segmented sentence, word, POS, position, gold "
                         "substitutes), found " + std::to_string(f.size()));
     lexical_instance x;
+    x.line = line_no;
     for (const auto t : detail::split_fields(f[0], ' '))
       if (!t.empty()) x.tokens.emplace_back(t);
     x.word = std::string(f[1]);
@@ -118,6 +122,7 @@ inline std::vector<lexical_instance> read_tsar(std::istream& in, const std::stri
   while (std::getline(in, line)) {
     ++line_no;
     detail::strip_line_end(line, line_no);
+    if (line.empty()) continue;
     const auto f = detail::split_fields(line, '\t');
     if (f.size() < 2)
       throw parse_error(path, line_no, long(line.size()) + 1,
@@ -125,6 +130,7 @@ inline std::vector<lexical_instance> read_tsar(std::istream& in, const std::stri
     if (f[0].empty()) throw parse_error(path, line_no, 1, "the sentence is empty");
     if (f[1].empty()) throw parse_error(path, line_no, detail::field_column(f, 1), "the complex word is empty");
     lexical_instance x;
+    x.line = line_no;
     x.sentence = std::string(f[0]);
     x.word = std::string(f[1]);
     x.offset = x.sentence.find(x.word);
