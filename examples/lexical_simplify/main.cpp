@@ -17,6 +17,10 @@
 //                  and its cosine with the complex word when the complex word has a vector
 //   choose         the best-ranked candidate replaces the word when it is more frequent
 //
+// The steps are the library's simplify::lexical_simplifier, the pipeline `posttrain
+// lexical-simplify` runs too; the example adds its inflection rule as the selection filter and
+// the trigram model's fit as a context feature.
+//
 // No pretrained word vectors ship with Debian, so by default the embedding is built here from
 // the fortunes text itself (PPMI + randomized SVD, ppmi_vectors.hpp; under half a million words,
 // so only words seen 5+ times get a vector, and the neighbours are rough); --vectors takes word2vec / GloVe text files instead.
@@ -39,6 +43,7 @@
 
 #include <posttrain/backends/eigen.hpp>
 #include <posttrain/simplify.hpp>
+#include <posttrain/simplify/lexical_pipeline.hpp>
 #include <posttrain/simplify/neighbours.hpp>
 
 #include "../common/fortunes.hpp"
@@ -179,102 +184,107 @@ int main(int argc, char** argv) {
     std::printf("word vectors: %zu words x %lld (%s, %.1f s)\n\n", vectors.size(), static_cast<long long>(vectors.width()),
                 vectors_path.empty() ? "PPMI + randomized SVD of the fortunes text" : vectors_path.c_str(), seconds_since(t1));
 
+    // The library's pipeline (simplify/lexical_pipeline.hpp, shared with posttrain
+    // lexical-simplify): the hybrid generator (lowercased), selection with the inflection rule,
+    // ranking by frequency, the generator's order, the cosine when the word has a vector, and
+    // the trigram model's fit in context; the choice only when more frequent.
+    const auto hybrid = sp::hybrid_substitutes(
+        {sp::thesaurus_substitutes(thesaurus), sp::embedding_substitutes(embedding, 10, min_cosine)});
+    const sp::substitute_generator lowercased = [&hybrid](std::span<const sp::lexical_instance> batch) {
+      auto lists = hybrid(batch);
+      for (auto& list : lists)
+        for (auto& c : list) c = posttrain::text::lowercase(c);
+      return lists;
+    };
+    sp::ranking_options options;
+    options.length_difference = options.shared_characters = false;
+    options.only_if_more_frequent = true;
+    sp::lexical_simplifier simplifier(lowercased, sp::frequency_lexicon(frequencies), options, nullptr, &vectors);
+    simplifier.set_filter([](const sp::lexical_instance& x, const std::string& c) {
+      return plain_word(c) && same_inflection(x.word, c);
+    });
+    simplifier.add_feature("fit", [&lm](const sp::lexical_instance& x, const std::vector<std::string>& candidates) {
+      std::vector<double> fit;
+      for (const auto& c : candidates) fit.push_back(context_fit(lm, x.tokens, x.position, c));
+      return fit;
+    });
+
     static const std::set<std::string> skip = {"would", "could", "should", "there", "their", "about", "which"};
     std::size_t shown = 0, complex_words = 0, changed = 0;
     std::set<std::string> seen;  // each complex word is shown once
     for (std::size_t s = 0; s < sentences.size() && shown < wanted; ++s) {
       const auto& words = tokens[s];
       if (words.size() < 8 || words.size() > 22) continue;
-      // Complex words with at least two selected candidates.
-      struct slot {
-        std::size_t position;
-        std::string generator;
-        std::vector<std::string> selected;
-      };
-      std::vector<slot> slots;
+      // The complex words of the sentence, one instance each.
+      std::vector<sp::lexical_instance> batch;
       for (std::size_t i = 0; i < words.size(); ++i) {
         const auto& w = words[i];
         if (w.size() < 4 || !plain_word(w) || skip.count(w) || !frequencies.contains(w) || log10_frequency(w) > rare)
           continue;
         if (original[s][i][0] >= 'A' && original[s][i][0] <= 'Z') continue;  // a name, or a sentence's first word
-        // The embedding's neighbours count only when they are close (cosine ≥ --min-cosine).
-        auto neighbours = embedding.candidates(w, 10);
-        std::erase_if(neighbours, [&](const sp::neighbour& nb) { return nb.similarity < min_cosine; });
-        const auto generated = sp::hybrid_candidates(thesaurus, w, neighbours);
-        std::vector<std::string> plain;
-        for (const auto& c : generated)
-          if (const auto l = posttrain::text::lowercase(c); plain_word(l) && same_inflection(w, l)) plain.push_back(l);
-        auto selected = sp::select_candidates(w, plain, frequencies);
-        if (selected.size() >= 2 && seen.insert(w).second)
-          slots.push_back({i, thesaurus.synonyms(w).empty() ? "embedding" : "thesaurus", std::move(selected)});
+        sp::lexical_instance x;
+        x.sentence = sentences[s];
+        x.word = w;
+        x.tokens = words;
+        x.position = i;
+        batch.push_back(std::move(x));
       }
+      if (batch.empty()) continue;
+      const auto results = simplifier.run(batch);
+      // Those with at least two selected candidates, each word once.
+      std::vector<std::size_t> slots;
+      for (std::size_t k = 0; k < batch.size(); ++k)
+        if (results[k].selected.size() >= 2 && seen.insert(batch[k].word).second) slots.push_back(k);
       if (slots.empty()) continue;
       ++shown;
       std::printf("%s\n", sentences[s].c_str());
       std::vector<std::string> simplified = original[s];
-      for (const auto& sl : slots) {
-        const std::string& w = words[sl.position];
-        const std::size_t n = sl.selected.size();
-        std::vector<sp::ranking_feature> features(3);
-        features[2].larger_is_better = false;
-        for (std::size_t k = 0; k < n; ++k) {
-          features[0].values.push_back(context_fit(lm, words, sl.position, sl.selected[k]));
-          features[1].values.push_back(log10_frequency(sl.selected[k]));
-          features[2].values.push_back(double(k + 1));  // the generator's own order (thesaurus senses, or cosine)
-        }
-        const bool has_vector = vectors.find(w) >= 0;
-        if (has_vector) {
-          features.push_back({});
-          const auto q = vectors.find(w);
-          for (const auto& c : sl.selected) {
-            const auto r = vectors.find(c);
-            double cos = -1;  // no vector: ranked last on this feature
-            if (r >= 0) {
-              double dot = 0, nq = 0, nr = 0;
-              for (index_t j = 0; j < vectors.width(); ++j) {
-                const double a = vectors.matrix()(q, j), b = vectors.matrix()(r, j);
-                dot += a * b, nq += a * a, nr += b * b;
-              }
-              cos = dot / std::max(std::sqrt(nq * nr), 1e-12);
-            }
-            features.back().values.push_back(cos);
-          }
-        }
-        const auto order = sp::rank_by_rank_sum(features, n);
-        std::vector<std::vector<index_t>> ranks;
-        for (const auto& f : features) ranks.push_back(sp::competition_ranks(f.values, f.larger_is_better));
+      for (const std::size_t k : slots) {
+        const auto& x = batch[k];
+        const auto& r = results[k];
+        const std::string& w = x.word;
+        const std::size_t n = r.selected.size();
+        const auto column = [&](std::string_view name) -> const sp::feature_column* {
+          for (const auto& f : r.features)
+            if (f.name == name) return &f;
+          return nullptr;
+        };
+        const auto* fit = column("fit");
+        const auto* frequency = column("frequency");
+        const auto* order = column("order");
+        const auto* cosine = column("cosine");
         ++complex_words;
         std::printf("  \"%s\" (log10 frequency %.2f): %zu candidates from the %s", w.c_str(), log10_frequency(w), n,
-                    sl.generator.c_str());
+                    thesaurus.synonyms(w).empty() ? "embedding" : "thesaurus");
         const auto neighbours = embedding.candidates(w, 5);
         if (!neighbours.empty()) {
           std::printf("; its embedding neighbours:");
           for (const auto& nb : neighbours) std::printf(" %s (%.2f)", nb.word.c_str(), nb.similarity);
         }
         std::printf("\n    %-16s %12s %5s %12s %5s %6s", "candidate", "fit in ctx", "rank", "log10 freq", "rank", "order");
-        if (has_vector) std::printf(" %8s %5s", "cosine", "rank");
+        if (cosine) std::printf(" %8s %5s", "cosine", "rank");
         std::printf(" %4s\n", "sum");
-        for (std::size_t k = 0; k < std::min<std::size_t>(n, 6); ++k) {
-          const auto c = std::size_t(order[k]);
-          std::printf("    %-16s %12.2f %5lld %12.2f %5lld %6lld", sl.selected[c].c_str(), features[0].values[c],
-                      static_cast<long long>(ranks[0][c]), features[1].values[c], static_cast<long long>(ranks[1][c]),
-                      static_cast<long long>(ranks[2][c]));
-          index_t sum = ranks[0][c] + ranks[1][c] + ranks[2][c];
-          if (has_vector) {
-            std::printf(" %8.2f %5lld", features[3].values[c], static_cast<long long>(ranks[3][c]));
-            sum += ranks[3][c];
+        for (std::size_t j = 0; j < std::min<std::size_t>(n, 6); ++j) {
+          const auto c = std::size_t(std::find(r.selected.begin(), r.selected.end(), r.ranked[j]) - r.selected.begin());
+          std::printf("    %-16s %12.2f %5lld %12.2f %5lld %6lld", r.selected[c].c_str(), fit->values[c],
+                      static_cast<long long>(fit->ranks[c]), log10_frequency(r.selected[c]),
+                      static_cast<long long>(frequency->ranks[c]), static_cast<long long>(order->ranks[c]));
+          index_t sum = fit->ranks[c] + frequency->ranks[c] + order->ranks[c];
+          if (cosine) {
+            std::printf(" %8.2f %5lld", cosine->values[c], static_cast<long long>(cosine->ranks[c]));
+            sum += cosine->ranks[c];
           }
           std::printf(" %4lld\n", static_cast<long long>(sum));
         }
         if (n > 6) std::printf("    … %zu more\n", n - 6);
-        const std::string& choice = sl.selected[std::size_t(order[0])];
         // The choice replaces the word only when it is more frequent (an easier word).
-        if (log10_frequency(choice) > log10_frequency(w)) {
-          simplified[sl.position] = choice;
+        if (r.choice != w) {
+          simplified[x.position] = r.choice;
           ++changed;
-          std::printf("    choice: %s\n", choice.c_str());
+          std::printf("    choice: %s\n", r.choice.c_str());
         } else {
-          std::printf("    choice: keep \"%s\" (the best candidate, %s, is not more frequent)\n", w.c_str(), choice.c_str());
+          std::printf("    choice: keep \"%s\" (the best candidate, %s, is not more frequent)\n", w.c_str(),
+                      r.ranked.front().c_str());
         }
       }
       std::printf("  → %s\n\n", with_replacements(sentences[s], original[s], simplified).c_str());

@@ -185,3 +185,38 @@ TEST_CASE("lexical_simplifier: bad arguments", "[simplify]") {
   CHECK_THROWS_WITH(s.run(tsar("s w\tw\n")), Catch::Contains("3 lists for 1 instances"));
   CHECK_THROWS_WITH(sp::lexical_simplifier(wrong, sp::lexicon{}), Catch::Contains("no frequencies"));
 }
+
+TEST_CASE("lexical_simplifier: a filter, a context feature, and the feature columns of the result", "[simplify]") {
+  const auto dict = dictionary(words);
+  const auto t = tree(groups);
+  const auto x = cls("却 鲜有 自己 参加\t鲜有\td\t1\t很少\n");
+  sp::ranking_options o;
+  o.length_difference = o.shared_characters = false;  // frequency and order
+  sp::lexical_simplifier s(sp::cilin_substitutes(t), sp::chinese_lexicon(dict), o);
+  s.set_filter([](const sp::lexical_instance& in, const std::string& c) { return in.word == "鲜有" && c != "很少"; });
+  // A context feature (it checks that it sees the instance's tokens): 1 for 难得, else 0.
+  s.add_feature("next-word", [](const sp::lexical_instance& in, const std::vector<std::string>& cs) {
+    std::vector<double> v;
+    for (const auto& c : cs) v.push_back(c == "难得" ? 1.0 : 0.0);
+    CHECK(in.tokens.at(in.position + 1) == "自己");
+    return v;
+  });
+  const auto r = s.run(x)[0];
+  CHECK(r.selected == strings{"少有", "罕见", "难得", "少见"});  // 很少 filtered out, 未知词 unknown
+  REQUIRE(r.features.size() == 3);
+  CHECK(r.features[0].name == "frequency");
+  CHECK(r.features[0].values == std::vector<double>{50, 20, 80, 40});
+  CHECK(r.features[0].ranks == std::vector<posttrain::index_t>{2, 4, 1, 3});
+  CHECK(r.features[1].name == "order");
+  CHECK(r.features[1].ranks == std::vector<posttrain::index_t>{1, 2, 3, 4});
+  CHECK(r.features[2].name == "next-word");
+  CHECK(r.features[2].ranks == std::vector<posttrain::index_t>{2, 2, 1, 2});
+  // sums: 少有 2+1+2 = 5, 罕见 4+2+2 = 8, 难得 1+3+1 = 5, 少见 3+4+2 = 9
+  CHECK(r.ranked == strings{"少有", "难得", "罕见", "少见"});
+  CHECK(r.choice == "少有");
+
+  sp::lexical_simplifier wrong(sp::cilin_substitutes(t), sp::chinese_lexicon(dict));
+  wrong.add_feature("short", [](const sp::lexical_instance&, const std::vector<std::string>&) { return std::vector<double>{1}; });
+  CHECK_THROWS_WITH(wrong.run(x), Catch::Contains("'short' gave 1 values for 5 candidates"));
+  CHECK_THROWS_WITH(wrong.add_feature("none", nullptr), Catch::Contains("'none' is empty"));
+}

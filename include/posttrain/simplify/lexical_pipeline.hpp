@@ -12,7 +12,8 @@
 //                masked-LM generator is one more substitute_generator; neither ships here,
 //                because no package registry has their data or model.
 //   select       keep the candidates the lexicon knows (frequency > 0), not the word itself,
-//                without repeats; none left → the word itself
+//                without repeats, that pass the filter if one is set (set_filter: an
+//                inflection rule, one word only, …); none left → the word itself
 //   rank         the ascending sum of per-feature ranks (rank_by_rank_sum), features chosen by
 //                ranking_options:
 //                  frequency            the lexicon's frequency, higher first
@@ -24,7 +25,9 @@
 //                  pos_agreement        the lexicon's POS of the candidate starts with the
 //                                       instance's POS letter
 //                  embedding_similarity the cosine with the word, when vectors are given
-//                The defaults are the features that did best on the CLS dev half (docs/simplify.md).
+//                and any context feature added with add_feature (an LM's fit of the candidate
+//                in the sentence, say). The defaults are the features that did best on the CLS
+//                dev half (docs/simplify.md). Each result keeps every feature's values and ranks.
 //   choose       the first ranked candidate; with only_if_more_frequent, only when the lexicon
 //                finds it more frequent than the word
 
@@ -159,12 +162,27 @@ struct ranking_options {
   bool only_if_more_frequent = false;
 };
 
+/// A feature's values and ranks for the selected candidates, in selection order.
+struct feature_column {
+  std::string name;  // frequency, length, order, shared-characters, rarest-character,
+                     // cilin-distance, pos, cosine, or the name given to add_feature
+  std::vector<double> values;
+  std::vector<index_t> ranks;  // 1 = best, ties share the lowest rank
+  bool larger_is_better = true;
+};
+
 /// One instance's way through the pipeline.
 struct lexical_result {
-  std::vector<std::string> generated;  // the generator's candidates
-  std::vector<std::string> ranked;     // the selected candidates, best first (empty: none)
-  std::string choice;                  // the substitute, or the word itself
+  std::vector<std::string> generated;     // the generator's candidates
+  std::vector<std::string> selected;      // those selected, in the generator's order
+  std::vector<std::string> ranked;        // the selected candidates, best first (empty: none)
+  std::vector<feature_column> features;   // what ranked them (none when fewer than 2 were selected)
+  std::string choice;                     // the substitute, or the word itself
 };
+
+/// A feature that needs the instance (its sentence, tokens, position): one value per candidate.
+using context_feature =
+    std::function<std::vector<double>(const lexical_instance&, const std::vector<std::string>& candidates)>;
 
 class lexical_simplifier {
  public:
@@ -177,6 +195,18 @@ class lexical_simplifier {
     if (!words_.frequency) throw value_error("posttrain::simplify::lexical_simplifier: the lexicon has no frequencies");
   }
 
+  /// Drops, at selection, every candidate for which keep(instance, candidate) is false.
+  lexical_simplifier& set_filter(std::function<bool(const lexical_instance&, const std::string&)> keep) {
+    filter_ = std::move(keep);
+    return *this;
+  }
+  /// Ranks by one more feature, computed from the instance and its selected candidates.
+  lexical_simplifier& add_feature(std::string name, context_feature feature, bool larger_is_better = true) {
+    if (!feature) throw value_error("posttrain::simplify::lexical_simplifier::add_feature: '" + name + "' is empty");
+    extra_.push_back({std::move(name), std::move(feature), larger_is_better});
+    return *this;
+  }
+
   std::vector<lexical_result> run(std::span<const lexical_instance> batch) const {
     auto generated = generate_(batch);
     if (generated.size() != batch.size())
@@ -185,7 +215,9 @@ class lexical_simplifier {
     std::vector<lexical_result> out(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       out[i].generated = std::move(generated[i]);
-      out[i].ranked = rank(batch[i], select(batch[i].word, out[i].generated));
+      out[i].selected = select(batch[i], out[i].generated);
+      out[i].features = features(batch[i], out[i].selected);
+      out[i].ranked = order(out[i].selected, out[i].features);
       out[i].choice = batch[i].word;
       if (!out[i].ranked.empty() &&
           (!options_.only_if_more_frequent || words_.frequency(out[i].ranked.front()) > words_.frequency(batch[i].word)))
@@ -194,22 +226,29 @@ class lexical_simplifier {
     return out;
   }
 
-  /// The candidates the lexicon knows, without the word and without repeats, in their order.
-  std::vector<std::string> select(std::string_view word, const std::vector<std::string>& candidates) const {
+  /// The candidates the lexicon knows and the filter keeps, without the word and without
+  /// repeats, in their order.
+  std::vector<std::string> select(const lexical_instance& x, const std::vector<std::string>& candidates) const {
     std::vector<std::string> out;
-    std::unordered_set<std::string> seen{std::string(word)};
+    std::unordered_set<std::string> seen{x.word};
     for (const auto& c : candidates)
-      if (words_.frequency(c) > 0 && seen.insert(c).second) out.push_back(c);
+      if (words_.frequency(c) > 0 && (!filter_ || filter_(x, c)) && seen.insert(c).second) out.push_back(c);
     return out;
   }
 
   /// The candidates ordered by the sum of their feature ranks (see the header comment).
   std::vector<std::string> rank(const lexical_instance& x, const std::vector<std::string>& candidates) const {
+    return order(candidates, features(x, candidates));
+  }
+
+  /// Every feature's values and ranks for the candidates (none for fewer than two).
+  std::vector<feature_column> features(const lexical_instance& x, const std::vector<std::string>& candidates) const {
     const std::size_t n = candidates.size();
-    if (n < 2) return candidates;
-    std::vector<ranking_feature> features;
-    const auto add = [&](bool larger_is_better, auto value) {
-      ranking_feature f;
+    std::vector<feature_column> features;
+    if (n < 2) return features;
+    const auto add = [&](const char* name, bool larger_is_better, auto value) {
+      feature_column f;
+      f.name = name;
       f.larger_is_better = larger_is_better;
       for (std::size_t j = 0; j < n; ++j) f.values.push_back(value(j));
       features.push_back(std::move(f));
@@ -217,41 +256,60 @@ class lexical_simplifier {
     const auto word_chars = text::decode_utf8(x.word).chars;
     std::vector<std::u32string> chars;
     for (const auto& c : candidates) chars.push_back(text::decode_utf8(c).chars);
-    if (options_.frequency) add(true, [&](std::size_t j) { return words_.frequency(candidates[j]); });
+    if (options_.frequency) add("frequency", true, [&](std::size_t j) { return words_.frequency(candidates[j]); });
     if (options_.length_difference)
-      add(false, [&](std::size_t j) { return std::abs(double(chars[j].size()) - double(word_chars.size())); });
-    if (options_.generator_order) add(false, [&](std::size_t j) { return double(j); });
+      add("length", false, [&](std::size_t j) { return std::abs(double(chars[j].size()) - double(word_chars.size())); });
+    if (options_.generator_order) add("order", false, [&](std::size_t j) { return double(j); });
     if (options_.shared_characters)
-      add(true, [&](std::size_t j) {
+      add("shared-characters", true, [&](std::size_t j) {
         double shared = 0;
         for (std::size_t k = 0; k < chars[j].size(); ++k)
           if (chars[j].find(chars[j][k]) == k && word_chars.find(chars[j][k]) != std::u32string::npos) ++shared;
         return shared;
       });
     if (options_.rarest_character && words_.character_frequency)
-      add(true, [&](std::size_t j) {
+      add("rarest-character", true, [&](std::size_t j) {
         double rarest = std::numeric_limits<double>::infinity();
         for (const char32_t c : chars[j]) rarest = std::min(rarest, words_.character_frequency(c));
         return chars[j].empty() ? 0.0 : rarest;
       });
     if (options_.cilin_distance && tree_)
-      add(false, [&](std::size_t j) {
+      add("cilin-distance", false, [&](std::size_t j) {
         const int d = tree_->distance(x.word, candidates[j]);
         return d < 0 ? 6.0 : double(d);
       });
     if (options_.pos_agreement && words_.pos) {
       const std::string_view want = !x.pos.empty() ? std::string_view(x.pos) : words_.pos(x.word);
-      add(true, [&](std::size_t j) {
+      add("pos", true, [&](std::size_t j) {
         const auto p = words_.pos(candidates[j]);
         return !want.empty() && !p.empty() && p.front() == want.front() ? 1.0 : 0.0;
       });
     }
     if (options_.embedding_similarity && vectors_ && vectors_->find(x.word) >= 0)
       // A handful of dot products per instance: fewer operations than a kernel launch.
-      add(true, [&](std::size_t j) { return host_cosine(x.word, candidates[j]); });
+      add("cosine", true, [&](std::size_t j) { return host_cosine(x.word, candidates[j]); });
+    for (const auto& e : extra_) {
+      feature_column f;
+      f.name = e.name;
+      f.larger_is_better = e.larger_is_better;
+      f.values = e.compute(x, candidates);
+      if (f.values.size() != n)
+        throw shape_error("posttrain::simplify::lexical_simplifier: the feature '" + e.name + "' gave " +
+                          std::to_string(f.values.size()) + " values for " + std::to_string(n) + " candidates");
+      features.push_back(std::move(f));
+    }
+    for (auto& f : features) f.ranks = competition_ranks(f.values, f.larger_is_better);
+    return features;
+  }
+
+  /// The candidates by the ascending sum of the features' ranks (ties in candidate order).
+  static std::vector<std::string> order(const std::vector<std::string>& candidates,
+                                        const std::vector<feature_column>& features) {
     if (features.empty()) return candidates;
+    std::vector<ranking_feature> ranking;
+    for (const auto& f : features) ranking.push_back({f.values, f.larger_is_better});
     std::vector<std::string> out;
-    for (const index_t k : rank_by_rank_sum(features, n)) out.push_back(candidates[std::size_t(k)]);
+    for (const index_t k : rank_by_rank_sum(ranking, candidates.size())) out.push_back(candidates[std::size_t(k)]);
     return out;
   }
 
@@ -270,7 +328,15 @@ class lexical_simplifier {
     return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0.0;
   }
 
+  struct extra_feature {
+    std::string name;
+    context_feature compute;
+    bool larger_is_better;
+  };
+
   substitute_generator generate_;
+  std::function<bool(const lexical_instance&, const std::string&)> filter_;
+  std::vector<extra_feature> extra_;
   lexicon words_;
   ranking_options options_;
   const cilin* tree_;
