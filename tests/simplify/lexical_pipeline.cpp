@@ -173,6 +173,19 @@ TEST_CASE("hybrid_substitutes: the first generator with candidates, or all of th
   const auto x = tsar("s w\tw\ns v\tv\n");
   CHECK(sp::hybrid_substitutes({a, b})(x) == std::vector<strings>{{"y", "z"}, {"x", "y"}});
   CHECK(sp::hybrid_substitutes({a, b}, sp::hybrid_mode::merge)(x) == std::vector<strings>{{"y", "z"}, {"x", "y", "z"}});
+  // The later generators see only the instances that no earlier one served.
+  strings asked;
+  const sp::substitute_generator recording = [&asked](std::span<const sp::lexical_instance> b) {
+    for (const auto& in : b) asked.push_back(in.word);
+    return std::vector<strings>(b.size(), strings{"r"});
+  };
+  CHECK(sp::hybrid_substitutes({a, recording})(x) == std::vector<strings>{{"r"}, {"x", "y"}});
+  CHECK(asked == strings{"w"});
+  asked.clear();
+  CHECK(sp::hybrid_substitutes({b, recording})(x) == std::vector<strings>{{"y", "z"}, {"y", "z"}});
+  CHECK(asked.empty());
+  CHECK(sp::hybrid_substitutes({a, recording}, sp::hybrid_mode::merge)(x) == std::vector<strings>{{"r"}, {"x", "y", "r"}});
+  CHECK(asked == strings{"w", "v"});
   CHECK_THROWS_WITH(sp::hybrid_substitutes({}), Catch::Contains("no generators"));
   CHECK_THROWS_WITH(sp::hybrid_substitutes({a, nullptr}), Catch::Contains("generator 1 is empty"));
 }

@@ -105,13 +105,26 @@ inline substitute_generator hybrid_substitutes(std::vector<substitute_generator>
       throw value_error("posttrain::simplify::hybrid_substitutes: generator " + std::to_string(g) + " is empty");
   return [generators = std::move(generators), mode](std::span<const lexical_instance> batch) {
     std::vector<std::vector<std::string>> out(batch.size());
-    for (const auto& generate : generators) {
-      const auto lists = generate(batch);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (mode == hybrid_mode::first_with_candidates && !out[i].empty()) continue;
-        for (const auto& c : lists.at(i))
-          if (std::find(out[i].begin(), out[i].end(), c) == out[i].end()) out[i].push_back(c);
+    std::vector<lexical_instance> rest;  // first_with_candidates: the instances still without any
+    std::vector<std::size_t> where;
+    for (std::size_t g = 0; g < generators.size(); ++g) {
+      if (mode == hybrid_mode::merge || g == 0) {
+        const auto lists = generators[g](batch);
+        for (std::size_t i = 0; i < batch.size(); ++i)
+          for (const auto& c : lists.at(i))
+            if (std::find(out[i].begin(), out[i].end(), c) == out[i].end()) out[i].push_back(c);
+        continue;
       }
+      // Only the instances that no earlier generator served (an embedding search is a GEMM).
+      rest.clear();
+      where.clear();
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        if (out[i].empty()) rest.push_back(batch[i]), where.push_back(i);
+      if (rest.empty()) break;
+      const auto lists = generators[g](rest);
+      for (std::size_t k = 0; k < rest.size(); ++k)
+        for (const auto& c : lists.at(k))
+          if (std::find(out[where[k]].begin(), out[where[k]].end(), c) == out[where[k]].end()) out[where[k]].push_back(c);
     }
     return out;
   };
