@@ -7,11 +7,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <posttrain/io/files.hpp>
 
 #include "../common/arguments.hpp"
 
@@ -37,6 +41,13 @@ inline void flush_stdout() {
 /// in memory is a small multiple of it, so a stray 100 MB line is an error, not gigabytes.
 inline std::size_t max_line_bytes(const arguments& args) {
   return static_cast<std::size_t>(integer_option(args, "max-line-bytes", 16 << 20, 1, 1LL << 40));
+}
+
+/// The file `name`, or standard input for "-"; `file` keeps the stream open.
+inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std::ifstream>& file) {
+  if (name == "-") return std::cin;
+  file = std::make_unique<std::ifstream>(io::open_input_file(name));
+  return *file;
 }
 
 struct command {

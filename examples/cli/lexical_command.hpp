@@ -54,12 +54,8 @@ inline simplify::ranking_options parse_features(const std::string& list) {
 inline std::vector<simplify::lexical_instance> read_input(const std::string& path, const std::string& format) {
   const std::string name = path == "-" ? "<stdin>" : path;
   std::unique_ptr<std::ifstream> file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file = std::make_unique<std::ifstream>(io::open_input_file(path));
-    in = file.get();
-  }
-  return format == "cls" ? simplify::read_cls(*in, name) : simplify::read_tsar(*in, name);
+  std::istream& in = open_or_stdin(path, file);
+  return format == "cls" ? simplify::read_cls(in, name) : simplify::read_tsar(in, name);
 }
 
 inline int run(const arguments& args) {
@@ -275,12 +271,7 @@ inline int run_segment(const arguments& args) {
   const auto loaded = std::chrono::steady_clock::now();
   const std::string name = args.positional().empty() ? "-" : args.positional()[0];
   std::unique_ptr<std::ifstream> file;
-  std::istream* in = &std::cin;
-  if (name != "-") {
-    file = std::make_unique<std::ifstream>(io::open_input_file(name));
-    in = file.get();
-  }
-  line_batches reader(*in, name == "-" ? "<stdin>" : name, max_line_bytes(args));
+  line_batches reader(open_or_stdin(name, file), name == "-" ? "<stdin>" : name, max_line_bytes(args));
   std::vector<std::string_view> tokens;
   std::string out;
   long long lines = 0, bytes = 0;

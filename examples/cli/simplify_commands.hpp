@@ -57,12 +57,6 @@ inline syllable_source load_syllables(const arguments& args) {
   return s;
 }
 
-inline std::istream& open_or_stdin(const std::string& name, std::unique_ptr<std::ifstream>& file) {
-  if (name == "-") return std::cin;
-  file = std::make_unique<std::ifstream>(io::open_input_file(name));
-  return *file;
-}
-
 /// Appends "\t" and x with three decimals (as printf's %.3f: both round the exact binary value).
 inline void append_fixed3(std::string& out, double x) {
   char buffer[64];

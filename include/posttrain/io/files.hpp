@@ -26,6 +26,12 @@ inline std::ifstream open_input_file(const std::string& path, std::ios::openmode
   return in;
 }
 
+/// Drops a line's CR (CRLF files) and, on line 1, a UTF-8 byte-order mark.
+inline void strip_line_end(std::string& line, long line_no) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+}
+
 /// The size in bytes of a regular file; -1 for anything else (a pipe, a device).
 inline long long regular_file_size(const std::string& path) {
   std::error_code ec;

@@ -54,8 +54,7 @@ class cilin {
     long line_no = 0;
     while (std::getline(in, line)) {
       ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+      io::strip_line_end(line, line_no);
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       if (const long bad = code_error(line); bad >= 0)
         throw parse_error(path, line_no, bad + 1,

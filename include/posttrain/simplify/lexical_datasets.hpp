@@ -60,11 +60,6 @@ inline long field_column(const std::vector<std::string_view>& fields, std::size_
   return column;
 }
 
-inline void strip_line_end(std::string& line, long line_no) {
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-}
-
 }  // namespace detail
 
 /// Reads a CLS benchmark file (see the header comment).
@@ -74,7 +69,7 @@ inline std::vector<lexical_instance> read_cls(std::istream& in, const std::strin
   long line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    detail::strip_line_end(line, line_no);
+    io::strip_line_end(line, line_no);
     if (line.empty()) continue;
     const auto f = detail::split_fields(line, '\t');
     if (f.size() != 5)
@@ -121,7 +116,7 @@ inline std::vector<lexical_instance> read_tsar(std::istream& in, const std::stri
   long line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    detail::strip_line_end(line, line_no);
+    io::strip_line_end(line, line_no);
     if (line.empty()) continue;
     const auto f = detail::split_fields(line, '\t');
     if (f.size() < 2)

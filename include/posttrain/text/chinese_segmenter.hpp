@@ -59,8 +59,7 @@ class chinese_segmenter {
     long line_no = 0;
     while (std::getline(in, line)) {
       ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a byte-order mark
+      io::strip_line_end(line, line_no);
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       const std::string_view l = line;
       const std::size_t a = l.find_first_of(" \t");
