@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers for the test suite: Catch2 from its package or from POSTTRAIN_DEPS_DIR, one executable
-# per (test source, backend) generated from a single source, compile-fail tests, header checks.
+# per (group of test sources, backend) generated from one list of sources, compile-fail tests, header checks.
 
 if(POSTTRAIN_DEPS_DIR AND EXISTS "${POSTTRAIN_DEPS_DIR}/catch2/catch.hpp")
   add_library(posttrain_catch2 INTERFACE)
@@ -49,13 +49,17 @@ function(posttrain_register_catch target prefix)
   endif()
 endfunction()
 
-# posttrain_add_backend_test(<dir> <name> [BACKENDS <backend>...]): tests/<dir>/<name>.hpp, written
-# once against the harness, compiled as test_<name>_<backend> for each backend in BACKENDS that is
-# enabled (default: every backend in POSTTRAIN_TEST_BACKENDS). A test is named only for the
-# backends it really checks. `emulation` is the team-emulation backend (host memory, row kernels
-# on emulated GPU teams): its binary is registered once per lane count, 1, 7, 32 and 256.
-function(posttrain_add_backend_test dir name)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "BACKENDS")
+# posttrain_add_backend_tests(<group> TESTS <dir/name>... [BACKENDS <backend>...]): the test
+# sources tests/<dir>/<name>.hpp, each written once against the harness, compiled together into
+# one program per backend, test_<group>_<backend>, for each backend in BACKENDS that is enabled
+# (default: every backend in POSTTRAIN_TEST_BACKENDS). A test is named only for the backends it
+# really checks. One translation unit per group and backend, not per source: the harness, Catch
+# and the backend's headers (14 s of nvcc's time for a CUDA unit, 3-6 s for a host one) are
+# compiled once for the group. The ctest names are the Catch names under "<backend>/", whatever
+# the grouping. `emulation` is the team-emulation backend (host memory, row kernels on emulated
+# GPU teams): its program is registered once per lane count, 1, 7, 32 and 256.
+function(posttrain_add_backend_tests group)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "TESTS;BACKENDS")
   set(backends ${POSTTRAIN_TEST_BACKENDS})
   if(arg_BACKENDS)
     set(backends "")
@@ -65,11 +69,13 @@ function(posttrain_add_backend_test dir name)
       endif()
     endforeach()
   endif()
-  # Under the sanitizers, a module's tests run on the sequential, emulation and Eigen backends:
-  # the module code is the same template on every backend, and each backend's own code is
-  # instrumented by its op tests, which keep every backend.
-  if(POSTTRAIN_SANITIZE AND NOT dir STREQUAL "ops")
-    list(FILTER backends INCLUDE REGEX "^(sequential|emulation|eigen)$")
+  # Under the sanitizers, a module's tests run on the sequential and emulation backends (plain
+  # loops, and row kernels on emulated teams): the module code is the same template on every
+  # backend, and each backend's own code is instrumented by its op tests, which keep every backend.
+  set(module_tests ${arg_TESTS})
+  list(FILTER module_tests EXCLUDE REGEX "^ops/")
+  if(POSTTRAIN_SANITIZE AND module_tests)
+    list(FILTER backends INCLUDE REGEX "^(sequential|emulation)$")
   endif()
   foreach(backend IN LISTS backends)
     set(ext cpp)
@@ -79,10 +85,13 @@ function(posttrain_add_backend_test dir name)
     elseif(backend STREQUAL "sequential" OR backend STREQUAL "emulation")
       set(target_lib posttrain::posttrain)
     endif()
-    set(src "${CMAKE_CURRENT_BINARY_DIR}/generated/test_${name}_${backend}.${ext}")
-    file(CONFIGURE OUTPUT "${src}" CONTENT
-      "// Generated: tests/${dir}/${name}.hpp for the ${backend} backend.\n#include \"support/backend_${backend}.hpp\"\n#include \"${dir}/${name}.hpp\"\n")
-    set(target test_${name}_${backend})
+    set(content "// Generated: the ${group} tests for the ${backend} backend.\n#include \"support/backend_${backend}.hpp\"\n")
+    foreach(t IN LISTS arg_TESTS)
+      string(APPEND content "#include \"${t}.hpp\"\n")
+    endforeach()
+    set(src "${CMAKE_CURRENT_BINARY_DIR}/generated/test_${group}_${backend}.${ext}")
+    file(CONFIGURE OUTPUT "${src}" CONTENT "${content}")
+    set(target test_${group}_${backend})
     add_executable(${target} "${src}")
     target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
     target_link_libraries(${target} PRIVATE posttrain_catch_main ${target_lib} posttrain_project_options)

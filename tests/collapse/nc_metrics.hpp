@@ -81,7 +81,7 @@ void check_against_direct(const labelled& data, std::int64_t K, nc::scatter_rout
 }
 
 template <class B>
-void host_tests(const B& be) {
+void nc_host_tests(const B& be) {
   SECTION("the hand-checked case: two classes at (±2, 0), unit within-class spread") {
     // tr(Σ_W Σ_B⁺) = tr(I · diag(1/4, 0)) = 0.25.
     const double s = std::sqrt(2.0);
@@ -324,5 +324,5 @@ void host_tests(const B& be) {
 }  // namespace
 
 PT_TEST("collapse: NC1–NC4 against the direct computation, streaming and errors") {
-  host_tests(backend());
+  nc_host_tests(backend());
 }

@@ -51,7 +51,7 @@ std::pair<ref::matrix, ref::matrix> numeric_gradient(const ref::matrix& z1, cons
 }
 
 template <class B>
-void host_tests(const B& be) {
+void contrastive_host_tests(const B& be) {
   SECTION("known answers of the peers") {
     const ref::matrix eye = [] {
       ref::matrix m(2, 2);
@@ -273,5 +273,5 @@ void host_tests(const B& be) {
 }  // namespace
 
 PT_TEST("contrastive: losses, gradients, complementary loss, diagnostics") {
-  host_tests(backend());
+  contrastive_host_tests(backend());
 }
