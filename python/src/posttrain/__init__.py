@@ -10,7 +10,51 @@ reward (PPO maths, with the conventions of trl, verl and OpenRLHF):
     compute_gae(rewards, values, mask=None, gamma=1.0, lam=0.95, masking="zero")
     masked_whiten(x, mask=None, shift_mean=True, preset=None, unbiased=None, eps=None)
     kl_penalty(logp, ref_logp, mask=None, kind="k1", clamp=None)
-"""
-from ._core import __version__, backend, compute_gae, kl_penalty, masked_whiten
+    policy_loss(logp, logp_old, advantages, mask=None, clip_low=0.2, clip_high=None,
+                dual_clip=None, loss_agg_mode="token-mean")  -> (loss, grad, info)
+    value_loss(values, old_values, returns, mask=None, clip=0.2, loss_agg_mode="token-mean")
+                                                                  -> (loss, grad, info)
+    grpo_advantages(scores, group, eps=1e-6, scale_by_std=True, std_floor=0.0, counted=None)
+    rloo_advantages(scores, group, counted=None)
+    reinforce_plus_plus_advantages(rewards, mask=None, gamma=1.0, masking="zero", preset=None)
 
-__all__ = ["__version__", "backend", "compute_gae", "kl_penalty", "masked_whiten"]
+rm_eval (reward-model evaluation; one score per response, computed in double):
+    pairwise_accuracy(chosen, rejected, ties="zero")              -> dict
+    all_pairs_accuracy(proxy, gold, group, ties="zero", first_k=0) -> dict
+    pearson(x, y), spearman(x, y), kendall_tau(x, y, variant="b")
+"""
+from ._core import (
+    __version__,
+    all_pairs_accuracy,
+    backend,
+    compute_gae,
+    grpo_advantages,
+    kendall_tau,
+    kl_penalty,
+    masked_whiten,
+    pairwise_accuracy,
+    pearson,
+    policy_loss,
+    reinforce_plus_plus_advantages,
+    rloo_advantages,
+    spearman,
+    value_loss,
+)
+
+__all__ = [
+    "__version__",
+    "all_pairs_accuracy",
+    "backend",
+    "compute_gae",
+    "grpo_advantages",
+    "kendall_tau",
+    "kl_penalty",
+    "masked_whiten",
+    "pairwise_accuracy",
+    "pearson",
+    "policy_loss",
+    "reinforce_plus_plus_advantages",
+    "rloo_advantages",
+    "spearman",
+    "value_loss",
+]

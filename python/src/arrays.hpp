@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Arrays from Python (numpy, torch, anything with DLPack) as the library's views, read in place
+// through their strides, and new numpy arrays for results. Errors: a wrong dtype or device is a
+// TypeError, a wrong shape a ValueError, each naming the argument.
+
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <posttrain/backends/eigen.hpp>
+
+namespace posttrain_python {
+
+namespace nb = nanobind;
+namespace pt = posttrain;
+
+using any_array = nb::ndarray<nb::ro>;
+
+/// The element types the bindings take: float32 and float64 for values; those, bool, uint8,
+/// int32 and int64 for masks.
+enum class kind { f32, f64, boolean, u8, i32, i64 };
+
+inline std::string describe_shape(const any_array& a) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+inline kind kind_of(const any_array& a, const char* name, bool mask) {
+  const nb::dlpack::dtype d = a.dtype();
+  if (d == nb::dtype<float>()) return kind::f32;
+  if (d == nb::dtype<double>()) return kind::f64;
+  if (mask) {
+    if (d == nb::dtype<bool>()) return kind::boolean;
+    if (d == nb::dtype<std::uint8_t>()) return kind::u8;
+    if (d == nb::dtype<std::int32_t>()) return kind::i32;
+    if (d == nb::dtype<std::int64_t>()) return kind::i64;
+  }
+  const char* code = d.code == uint8_t(nb::dlpack::dtype_code::Int)      ? "int"
+                     : d.code == uint8_t(nb::dlpack::dtype_code::UInt)     ? "uint"
+                     : d.code == uint8_t(nb::dlpack::dtype_code::Float)    ? "float"
+                     : d.code == uint8_t(nb::dlpack::dtype_code::Bfloat)   ? "bfloat"
+                     : d.code == uint8_t(nb::dlpack::dtype_code::Complex)  ? "complex"
+                     : d.code == uint8_t(nb::dlpack::dtype_code::Bool)     ? "bool"
+                                                                            : "code ";
+  throw nb::type_error((std::string(name) + " must be float32 or float64" +
+                        (mask ? " (or bool, uint8, int32, int64 for a mask)" : "") + ", not " + code +
+                        std::to_string(int(d.bits)))
+                           .c_str());
+}
+
+inline void check_2d_cpu(const any_array& a, const char* name) {
+  if (a.device_type() != nb::device::cpu::value)
+    throw nb::type_error((std::string(name) + " is not in host memory; this build has the Eigen (CPU) backend only").c_str());
+  if (a.ndim() != 2)
+    throw nb::value_error((std::string(name) + " must be 2-D [batch, tokens], not of shape " + describe_shape(a)).c_str());
+}
+
+template <class T>
+pt::tensor_view<const T, 2> view_of(const any_array& a) {
+  return {static_cast<const T*>(a.data()), {pt::index_t(a.shape(0)), pt::index_t(a.shape(1))},
+          {pt::index_t(a.stride(0)), pt::index_t(a.stride(1))}};
+}
+
+/// A new C-ordered numpy array [rows, cols] of T, owned by Python.
+template <class T>
+std::pair<nb::ndarray<nb::numpy, T, nb::ndim<2>>, pt::tensor_view<T, 2>> new_array(std::size_t rows, std::size_t cols) {
+  T* data = new T[rows * cols > 0 ? rows * cols : 1];
+  nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<T*>(p); });
+  nb::ndarray<nb::numpy, T, nb::ndim<2>> array(data, {rows, cols}, owner);
+  return {array, pt::tensor_view<T, 2>(data, pt::index_t(rows), pt::index_t(cols))};
+}
+
+/// Calls f(view) with the mask's view in its own element type; no mask: ones, without memory
+/// (a stride-0 view of one element).
+template <class F>
+void with_mask(const std::optional<any_array>& mask, pt::index_t rows, pt::index_t cols, const F& f) {
+  static const unsigned char one = 1;
+  if (!mask) return f(pt::tensor_view<const unsigned char, 2>(&one, {rows, cols}, {0, 0}));
+  check_2d_cpu(*mask, "mask");
+  switch (kind_of(*mask, "mask", true)) {
+    case kind::f32: return f(view_of<float>(*mask));
+    case kind::f64: return f(view_of<double>(*mask));
+    case kind::boolean: return f(view_of<bool>(*mask));
+    case kind::u8: return f(view_of<std::uint8_t>(*mask));
+    case kind::i32: return f(view_of<std::int32_t>(*mask));
+    case kind::i64: return f(view_of<std::int64_t>(*mask));
+  }
+}
+
+/// The values' common float type: float32 when all are, else an error (no silent conversion).
+inline kind common_kind(std::initializer_list<std::pair<const any_array*, const char*>> arrays) {
+  std::optional<kind> k;
+  const char* first = nullptr;
+  for (const auto& [a, name] : arrays) {
+    check_2d_cpu(*a, name);
+    const kind ak = kind_of(*a, name, false);
+    if (k && *k != ak)
+      throw nb::type_error((std::string(name) + " is " + (ak == kind::f32 ? "float32" : "float64") + " but " + first +
+                            " is " + (*k == kind::f32 ? "float32" : "float64") + "; give them one dtype")
+                               .c_str());
+    k = ak;
+    first = first ? first : name;
+  }
+  return *k;
+}
+
+/// The backend every binding runs on (all cores).
+inline const pt::eigen_backend backend{};
+
+/// One number per response, as the host-side group estimators take it: a 1-D float array read
+/// into doubles (the estimators compute in double whatever the input).
+inline std::vector<double> doubles_of(const any_array& a, const char* name) {
+  if (a.device_type() != nb::device::cpu::value)
+    throw nb::type_error((std::string(name) + " is not in host memory").c_str());
+  if (a.ndim() != 1)
+    throw nb::value_error((std::string(name) + " must be 1-D [responses], not of shape " + describe_shape(a)).c_str());
+  std::vector<double> out(a.shape(0));
+  const kind k = kind_of(a, name, false);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = k == kind::f32 ? double(static_cast<const float*>(a.data())[i * a.stride(0)])
+                            : static_cast<const double*>(a.data())[i * a.stride(0)];
+  return out;
+}
+
+/// Group ids: a 1-D integer array (int32 or int64) of the same length as the scores.
+inline std::vector<std::int64_t> ids_of(const any_array& a, std::size_t n) {
+  if (a.device_type() != nb::device::cpu::value) throw nb::type_error("group is not in host memory");
+  if (a.ndim() != 1 || a.shape(0) != n)
+    throw nb::value_error(("group must be 1-D with one id per score (" + std::to_string(n) + "), not of shape " +
+                           describe_shape(a))
+                              .c_str());
+  std::vector<std::int64_t> out(n);
+  const nb::dlpack::dtype d = a.dtype();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (d == nb::dtype<std::int64_t>()) out[i] = static_cast<const std::int64_t*>(a.data())[i * a.stride(0)];
+    else if (d == nb::dtype<std::int32_t>()) out[i] = static_cast<const std::int32_t*>(a.data())[i * a.stride(0)];
+    else throw nb::type_error("group must be int32 or int64 (one prompt id per response)");
+  }
+  return out;
+}
+
+/// counted: None (every response counts) or one bool/int flag per response.
+inline std::vector<std::uint8_t> flags_of(const std::optional<any_array>& a, std::size_t n) {
+  std::vector<std::uint8_t> out;
+  if (!a) return out;
+  if (a->device_type() != nb::device::cpu::value) throw nb::type_error("counted is not in host memory");
+  if (a->ndim() != 1 || a->shape(0) != n)
+    throw nb::value_error(("counted must be 1-D with one flag per score (" + std::to_string(n) + "), not of shape " +
+                           describe_shape(*a))
+                              .c_str());
+  out.resize(n);
+  const kind k = kind_of(*a, "counted", true);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto at = [&]<class T>(T) { return static_cast<const T*>(a->data())[i * a->stride(0)] != T(0); };
+    switch (k) {
+      case kind::f32: out[i] = at(float{}); break;
+      case kind::f64: out[i] = at(double{}); break;
+      case kind::boolean: out[i] = at(bool{}); break;
+      case kind::u8: out[i] = at(std::uint8_t{}); break;
+      case kind::i32: out[i] = at(std::int32_t{}); break;
+      case kind::i64: out[i] = at(std::int64_t{}); break;
+    }
+  }
+  return out;
+}
+
+inline nb::ndarray<nb::numpy, double, nb::ndim<1>> to_numpy(std::vector<double>&& v) {
+  auto* heap = new std::vector<double>(std::move(v));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+  return {heap->data(), {heap->size()}, owner};
+}
+
+}  // namespace posttrain_python

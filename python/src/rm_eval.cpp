@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rm_eval module's bindings: reward-model accuracy (pairs, all pairs per prompt, tie policies)
+// and the correlations (Pearson, Spearman, Kendall's tau a, b, c). Host code in the library (one
+// number per response; the correlations sort): they take any float array and compute in double.
+
+#include <nanobind/stl/string.h>
+
+#include <unordered_set>
+
+#include <posttrain/rm_eval/accuracy.hpp>
+#include <posttrain/rm_eval/correlation.hpp>
+
+#include "arrays.hpp"
+
+namespace posttrain_python {
+namespace {
+
+namespace rm = pt::rm_eval;
+
+rm::tie_policy parse_ties(const std::string& t) {
+  if (t == "zero") return rm::tie_policy::zero;
+  if (t == "half") return rm::tie_policy::half;
+  if (t == "exclude") return rm::tie_policy::exclude;
+  throw nb::value_error(("ties must be 'zero' (reward-bench), 'half' or 'exclude', not '" + t + "'").c_str());
+}
+
+nb::dict as_dict(const rm::accuracy_result& r) {
+  nb::dict d;
+  d["accuracy"] = r.accuracy;
+  d["pairs"] = r.pairs;
+  d["correct"] = r.correct;
+  d["ties"] = r.ties;
+  d["gold_ties"] = r.gold_ties;
+  return d;
+}
+
+nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, const std::string& ties) {
+  const auto c = doubles_of(chosen, "chosen"), r = doubles_of(rejected, "rejected");
+  const auto policy = parse_ties(ties);
+  nb::gil_scoped_release released;
+  const auto result = rm::pairwise_accuracy(c, r, policy);
+  nb::gil_scoped_acquire held;
+  return as_dict(result);
+}
+
+/// Responses grouped by prompt: group[i] is response i's prompt id, each prompt's responses
+/// contiguous (the order of a reward-bench or RewardBench-2 table).
+rm::prompt_scores grouped(const any_array& proxy, const any_array& gold, const any_array& group) {
+  const auto p = doubles_of(proxy, "proxy"), g = doubles_of(gold, "gold");
+  if (p.size() != g.size())
+    throw nb::value_error(("proxy has " + std::to_string(p.size()) + " scores but gold has " + std::to_string(g.size()))
+                              .c_str());
+  const auto ids = ids_of(group, p.size());
+  rm::prompt_scores s;
+  s.proxy = p;
+  s.gold = g;
+  std::unordered_set<std::int64_t> finished;
+  for (std::size_t start = 0, i = 1; i <= ids.size(); ++i)
+    if (i == ids.size() || ids[i] != ids[start]) {
+      if (!finished.insert(ids[start]).second)
+        throw nb::value_error(("group: prompt " + std::to_string(ids[start]) + " reappears at position " +
+                               std::to_string(start) + "; each prompt's responses must be contiguous")
+                                  .c_str());
+      s.offsets.push_back(std::int64_t(i));
+      start = i;
+    }
+  return s;
+}
+
+nb::dict all_pairs_accuracy(const any_array& proxy, const any_array& gold, const any_array& group,
+                            const std::string& ties, std::int64_t first_k) {
+  if (first_k < 0) throw nb::value_error(("first_k is " + std::to_string(first_k) + "; it must be ≥ 0").c_str());
+  const auto s = grouped(proxy, gold, group);
+  const auto policy = parse_ties(ties);
+  nb::gil_scoped_release released;
+  const auto result = rm::all_pairs_accuracy(s, policy, first_k);
+  nb::gil_scoped_acquire held;
+  return as_dict(result);
+}
+
+template <class F>
+double correlation(const any_array& x, const any_array& y, const F& f) {
+  const auto a = doubles_of(x, "x"), b = doubles_of(y, "y");
+  nb::gil_scoped_release released;
+  return f(a, b);
+}
+
+double kendall_tau(const any_array& x, const any_array& y, const std::string& variant) {
+  rm::kendall_variant v;
+  if (variant == "a") v = rm::kendall_variant::a;
+  else if (variant == "b") v = rm::kendall_variant::b;
+  else if (variant == "c") v = rm::kendall_variant::c;
+  else throw nb::value_error(("variant must be 'a', 'b' (scipy's default) or 'c', not '" + variant + "'").c_str());
+  return correlation(x, y, [&](const auto& a, const auto& b) { return rm::kendall_tau(a, b, v); });
+}
+
+}  // namespace
+
+void bind_rm_eval(nb::module_& m) {
+  m.def("pairwise_accuracy", &pairwise_accuracy, nb::arg("chosen"), nb::arg("rejected"), nb::arg("ties") = "zero",
+        "Accuracy on preference pairs (chosen > rejected): {accuracy, pairs, correct, ties, gold_ties}.");
+  m.def("all_pairs_accuracy", &all_pairs_accuracy, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
+        nb::arg("ties") = "zero", nb::arg("first_k") = 0,
+        "Accuracy over every pair of each prompt's responses (group: prompt id per response, contiguous).");
+  m.def(
+      "pearson", [](const any_array& x, const any_array& y) { return correlation(x, y, rm::pearson); }, nb::arg("x"),
+      nb::arg("y"), "Pearson's r (NaN for fewer than 2 values or a constant vector).");
+  m.def(
+      "spearman", [](const any_array& x, const any_array& y) { return correlation(x, y, rm::spearman); },
+      nb::arg("x"), nb::arg("y"), "Spearman's rho with average ranks for ties (scipy.stats.spearmanr).");
+  m.def("kendall_tau", &kendall_tau, nb::arg("x"), nb::arg("y"), nb::arg("variant") = "b",
+        "Kendall's tau, variant a, b (scipy's default) or c, in O(n log n).");
+}
+
+}  // namespace posttrain_python

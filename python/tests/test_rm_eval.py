@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: Apache-2.0
+"""posttrain's reward-model evaluation against scipy.stats (the correlations, ties included) and
+reward-bench's accuracy rule, written out in numpy; grouping by prompt and bad input."""
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import posttrain
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_correlations_are_scipys(ties):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=500)
+    y = x + rng.normal(size=500)
+    if ties:  # rounded scores: many ties on both sides
+        x, y = np.round(x, 1), np.round(y, 0)
+    assert posttrain.pearson(x, y) == pytest.approx(stats.pearsonr(x, y).statistic, rel=1e-12)
+    assert posttrain.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, rel=1e-12)
+    assert posttrain.kendall_tau(x, y) == pytest.approx(stats.kendalltau(x, y).statistic, rel=1e-12)
+    assert posttrain.kendall_tau(x, y, variant="c") == pytest.approx(
+        stats.kendalltau(x, y, variant="c").statistic, rel=1e-12)
+    # float32 and strided inputs are read as they are.
+    wide = np.zeros(1000, np.float32)
+    wide[::2] = x
+    assert posttrain.spearman(wide[::2], y) == pytest.approx(stats.spearmanr(x.astype(np.float32), y).statistic,
+                                                             rel=1e-12)
+
+
+def test_correlation_edge_cases():
+    assert np.isnan(posttrain.pearson(np.array([1.0]), np.array([2.0])))
+    assert np.isnan(posttrain.spearman(np.ones(5), np.arange(5.0)))  # a constant vector
+    with pytest.raises(ValueError, match=r"x\[2\] is NaN"):
+        posttrain.pearson(np.array([1.0, 2.0, np.nan]), np.arange(3.0))
+    with pytest.raises(ValueError, match="3 values but y has 2"):
+        posttrain.kendall_tau(np.arange(3.0), np.arange(2.0))
+    with pytest.raises(ValueError, match="variant"):
+        posttrain.kendall_tau(np.arange(3.0), np.arange(3.0), variant="d")
+
+
+def test_pairwise_accuracy_and_tie_policies():
+    chosen = np.array([1.0, 2.0, 0.5, 3.0, 1.0])
+    rejected = np.array([0.0, 2.5, 0.5, 1.0, 1.0])
+    zero = posttrain.pairwise_accuracy(chosen, rejected)  # reward-bench: a tie is not a win
+    assert (zero["correct"], zero["ties"], zero["pairs"]) == (2, 2, 5)
+    assert zero["accuracy"] == pytest.approx(np.mean(chosen > rejected))
+    assert posttrain.pairwise_accuracy(chosen, rejected, ties="half")["accuracy"] == pytest.approx(3 / 5)
+    assert posttrain.pairwise_accuracy(chosen, rejected, ties="exclude")["accuracy"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="ties"):
+        posttrain.pairwise_accuracy(chosen, rejected, ties="drop")
+
+
+def all_pairs_reference(proxy, gold, group):
+    credit = pairs = 0
+    for g in dict.fromkeys(group):
+        idx = np.flatnonzero(group == g)
+        for a, b in itertools.combinations(idx, 2):
+            if gold[a] == gold[b]:
+                continue
+            pairs += 1
+            credit += (proxy[a] > proxy[b]) == (gold[a] > gold[b]) and proxy[a] != proxy[b]
+    return credit / pairs
+
+
+def test_all_pairs_accuracy_over_prompts():
+    rng = np.random.default_rng(4)
+    group = np.repeat([7, 3, 11, 5], [4, 2, 6, 1])  # ids in any order; a prompt of one response
+    gold = rng.integers(0, 4, size=group.size).astype(np.float64)  # ties in gold are skipped
+    proxy = gold + rng.normal(0, 1.5, size=group.size)
+    got = posttrain.all_pairs_accuracy(proxy, gold, group)
+    assert got["accuracy"] == pytest.approx(all_pairs_reference(proxy, gold, group), rel=1e-12)
+    assert got["pairs"] + got["gold_ties"] == 6 + 1 + 15
+    first = posttrain.all_pairs_accuracy(proxy, gold, group, first_k=2)
+    assert first["pairs"] + first["gold_ties"] == 3
+    with pytest.raises(ValueError, match="prompt 7 reappears at position 13"):
+        posttrain.all_pairs_accuracy(np.append(proxy, 0.0), np.append(gold, 1.0), np.append(group, 7))
