@@ -151,28 +151,10 @@ inline int run_pairs(const arguments& args, const std::string& file, const pair_
     all_chosen.insert(all_chosen.end(), t.chosen[g].begin(), t.chosen[g].end());
     all_rejected.insert(all_rejected.end(), t.rejected[g].begin(), t.rejected[g].end());
   }
-  // A resample draws pairs of the group with replacement: the accuracy of counts c is
-  // Σ c·credit / Σ c over the pairs that count (a tie excluded by --ties exclude does not).
+  // A resample draws pairs of the group with replacement (rm_eval::pairwise_accuracy_interval).
   const auto accuracy_with_interval = [&](const std::vector<double>& chosen, const std::vector<double>& rejected) {
-    const auto acc = rm_eval::pairwise_accuracy(chosen, rejected, ties);
-    rm_eval::interval ci;
-    if (resamples > 0) {
-      std::vector<double> credit(chosen.size()), counts(chosen.size());
-      for (std::size_t i = 0; i < chosen.size(); ++i) {
-        const bool tie = chosen[i] == rejected[i];
-        counts[i] = tie && ties == rm_eval::tie_policy::exclude ? 0 : 1;
-        credit[i] = chosen[i] > rejected[i] ? 1 : tie && ties == rm_eval::tie_policy::half ? 0.5 : 0;
-      }
-      ci = rm_eval::bootstrap_counts(
-          static_cast<std::int64_t>(chosen.size()),
-          [&](std::span<const std::int32_t> c) {
-            double hit = 0, n = 0;
-            for (std::size_t i = 0; i < c.size(); ++i) hit += c[i] * credit[i], n += c[i] * counts[i];
-            return n > 0 ? hit / n : std::numeric_limits<double>::quiet_NaN();
-          },
-          resamples, 0.95, static_cast<std::uint64_t>(seed));
-    }
-    return std::pair{acc, ci};
+    return rm_eval::pairwise_accuracy_interval(chosen, rejected, ties, resamples, 0.95,
+                                               static_cast<std::uint64_t>(seed));
   };
   json_writer w(std::cout);
   w.begin_object();

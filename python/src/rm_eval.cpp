@@ -5,9 +5,13 @@
 
 #include <nanobind/stl/string.h>
 
+#include <cstdint>
 #include <unordered_set>
+#include <utility>
 
 #include <posttrain/rm_eval/accuracy.hpp>
+#include <posttrain/rm_eval/best_of_n.hpp>
+#include <posttrain/rm_eval/bootstrap.hpp>
 #include <posttrain/rm_eval/correlation.hpp>
 
 #include "arrays.hpp"
@@ -34,13 +38,23 @@ nb::dict as_dict(const rm::accuracy_result& r) {
   return d;
 }
 
-nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, const std::string& ties) {
+nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, const std::string& ties,
+                           std::int64_t bootstrap, double level, std::uint64_t seed) {
   const auto c = doubles_of(chosen, "chosen"), r = doubles_of(rejected, "rejected");
   const auto policy = parse_ties(ties);
-  nb::gil_scoped_release released;
-  const auto result = rm::pairwise_accuracy(c, r, policy);
-  nb::gil_scoped_acquire held;
-  return as_dict(result);
+  if (bootstrap < 0) throw nb::value_error(("bootstrap is " + std::to_string(bootstrap) + "; it must be ≥ 0").c_str());
+  std::pair<rm::accuracy_result, rm::interval> result;
+  {
+    nb::gil_scoped_release released;
+    result = rm::pairwise_accuracy_interval(c, r, policy, bootstrap, level, seed);
+  }
+  nb::dict d = as_dict(result.first);
+  if (bootstrap > 0) {
+    d["lower"] = result.second.lower;
+    d["upper"] = result.second.upper;
+    d["valid_resamples"] = result.second.valid_resamples;
+  }
+  return d;
 }
 
 /// Responses grouped by prompt: group[i] is response i's prompt id, each prompt's responses
@@ -72,10 +86,25 @@ nb::dict all_pairs_accuracy(const any_array& proxy, const any_array& gold, const
   if (first_k < 0) throw nb::value_error(("first_k is " + std::to_string(first_k) + "; it must be ≥ 0").c_str());
   const auto s = grouped(proxy, gold, group);
   const auto policy = parse_ties(ties);
-  nb::gil_scoped_release released;
-  const auto result = rm::all_pairs_accuracy(s, policy, first_k);
-  nb::gil_scoped_acquire held;
+  rm::accuracy_result result;
+  {
+    nb::gil_scoped_release released;
+    result = rm::all_pairs_accuracy(s, policy, first_k);
+  }
   return as_dict(result);
+}
+
+nb::dict best_of_n_agreement(const any_array& proxy, const any_array& gold, const any_array& group) {
+  const auto s = grouped(proxy, gold, group);
+  rm::agreement_result result;
+  {
+    nb::gil_scoped_release released;
+    result = rm::best_of_n_agreement(s);
+  }
+  nb::dict d;
+  d["agreement"] = result.agreement;
+  d["prompts"] = result.prompts;
+  return d;
 }
 
 template <class F>
@@ -98,7 +127,11 @@ double kendall_tau(const any_array& x, const any_array& y, const std::string& va
 
 void bind_rm_eval(nb::module_& m) {
   m.def("pairwise_accuracy", &pairwise_accuracy, nb::arg("chosen"), nb::arg("rejected"), nb::arg("ties") = "zero",
-        "Accuracy on preference pairs (chosen > rejected): {accuracy, pairs, correct, ties, gold_ties}.");
+        nb::arg("bootstrap") = 0, nb::arg("level") = 0.95, nb::arg("seed") = 0,
+        "Accuracy on preference pairs (chosen > rejected): {accuracy, pairs, correct, ties, gold_ties}, and with "
+        "bootstrap=R a seeded percentile interval over the pairs: {lower, upper, valid_resamples}.");
+  m.def("best_of_n_agreement", &best_of_n_agreement, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
+        "Best-of-N agreement averaged over prompts (ties share the credit): {agreement, prompts}.");
   m.def("all_pairs_accuracy", &all_pairs_accuracy, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
         nb::arg("ties") = "zero", nb::arg("first_k") = 0,
         "Accuracy over every pair of each prompt's responses (group: prompt id per response, contiguous).");

@@ -76,3 +76,30 @@ def test_all_pairs_accuracy_over_prompts():
     assert first["pairs"] + first["gold_ties"] == 3
     with pytest.raises(ValueError, match="prompt 7 reappears at position 13"):
         posttrain.all_pairs_accuracy(np.append(proxy, 0.0), np.append(gold, 1.0), np.append(group, 7))
+
+
+def test_pairwise_accuracy_bootstrap_interval_is_seeded():
+    rng = np.random.default_rng(8)
+    chosen, rejected = rng.normal(0.3, 1, size=400), rng.normal(0, 1, size=400)
+    a = posttrain.pairwise_accuracy(chosen, rejected, bootstrap=500, seed=1)
+    b = posttrain.pairwise_accuracy(chosen, rejected, bootstrap=500, seed=1)
+    c = posttrain.pairwise_accuracy(chosen, rejected, bootstrap=500, seed=2)
+    assert a == b and a["lower"] != c["lower"]
+    assert a["lower"] < a["accuracy"] < a["upper"] and a["valid_resamples"] == 500
+    # The normal approximation of a proportion's 95% interval, as a sanity bound on the width.
+    p = a["accuracy"]
+    assert a["upper"] - a["lower"] == pytest.approx(2 * 1.96 * np.sqrt(p * (1 - p) / 400), rel=0.2)
+    assert "lower" not in posttrain.pairwise_accuracy(chosen, rejected)
+    with pytest.raises(ValueError, match="bootstrap"):
+        posttrain.pairwise_accuracy(chosen, rejected, bootstrap=-1)
+
+
+def test_best_of_n_agreement_per_prompt():
+    group = np.repeat([0, 1, 2], [3, 4, 2])
+    proxy = np.array([0.9, 0.1, 0.5, 0.2, 0.8, 0.8, 0.1, 0.3, 0.3])
+    gold = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.0, 0.7, 0.1])
+    # prompt 0: the proxy's favourite is gold's best (1); prompt 1: two favourites, one is gold's
+    # best (1/2); prompt 2: tied favourites, one is gold's best (1/2).
+    got = posttrain.best_of_n_agreement(proxy, gold, group)
+    assert got["prompts"] == 3
+    assert got["agreement"] == pytest.approx((1 + 0.5 + 0.5) / 3)

@@ -144,6 +144,36 @@ TEST_CASE("rm_eval: bootstrap intervals are reproducible and bracket the estimat
   CHECK(std::isnan(re::bootstrap(0, accuracy_of).estimate));
 }
 
+TEST_CASE("rm_eval: the pairwise accuracy interval is bootstrap() over the pairs, for each tie policy") {
+  std::mt19937 gen(5);
+  std::uniform_int_distribution<int> level(0, 3);  // few levels: many ties
+  std::vector<double> chosen(300), rejected(300);
+  for (std::size_t i = 0; i < chosen.size(); ++i) chosen[i] = level(gen), rejected[i] = level(gen);
+  for (auto policy : {re::tie_policy::zero, re::tie_policy::half, re::tie_policy::exclude}) {
+    // The reference: each resample materialised as the pairs it draws.
+    const auto direct = re::bootstrap(
+        std::int64_t(chosen.size()),
+        [&](std::span<const std::int64_t> idx) {
+          std::vector<double> c, r;
+          for (const auto i : idx) c.push_back(chosen[std::size_t(i)]), r.push_back(rejected[std::size_t(i)]);
+          return re::pairwise_accuracy(c, r, policy).accuracy;
+        },
+        300, 0.9, 7);
+    const auto [acc, ci] = re::pairwise_accuracy_interval(chosen, rejected, policy, 300, 0.9, 7);
+    CHECK(acc.accuracy == re::pairwise_accuracy(chosen, rejected, policy).accuracy);
+    CHECK(ci.estimate == Approx(acc.accuracy).epsilon(1e-12));
+    CHECK(ci.lower == Approx(direct.lower).epsilon(1e-12));
+    CHECK(ci.upper == Approx(direct.upper).epsilon(1e-12));
+    CHECK(ci.valid_resamples == direct.valid_resamples);
+    CHECK(ci.lower < ci.upper);
+  }
+  const auto [acc, none] = re::pairwise_accuracy_interval(chosen, rejected, re::tie_policy::zero, 0);
+  CHECK(std::isnan(none.lower));
+  CHECK(acc.pairs == 300);
+  CHECK_THROWS_AS(re::pairwise_accuracy_interval(chosen, std::vector<double>(3), re::tie_policy::zero),
+                  posttrain::shape_error);
+}
+
 TEST_CASE("rm_eval: per-prompt rank correlation averaged over prompts, best-of-N curve") {
   re::prompt_scores s;
   s.add_prompt(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2, 3});  // τ = 1

@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
@@ -154,6 +155,37 @@ interval bootstrap_counts(std::int64_t n, const Statistic& statistic, std::int64
                           double level = 0.95, std::uint64_t seed = 0, bool concurrent = false) {
   const auto one = [&](std::span<const std::int32_t> counts, std::span<double> out) { out[0] = statistic(counts); };
   return bootstrap_counts_of_many(n, 1, one, resamples, level, seed, concurrent)[0];
+}
+
+/// pairwise_accuracy() and its percentile bootstrap interval over the pairs (seeded as
+/// bootstrap()). A resample draws pairs with replacement; its accuracy is Σ c·credit / Σ c·counts
+/// over the drawn multiplicities c, where a pair's credit is 1 for a win, ½ for a tie under
+/// tie_policy::half, else 0, and a tie under tie_policy::exclude does not count. resamples = 0
+/// gives the accuracy alone (the interval's fields NaN).
+inline std::pair<accuracy_result, interval> pairwise_accuracy_interval(std::span<const double> proxy_chosen,
+                                                                       std::span<const double> proxy_rejected,
+                                                                       tie_policy policy = tie_policy::zero,
+                                                                       std::int64_t resamples = 1000,
+                                                                       double level = 0.95, std::uint64_t seed = 0) {
+  const auto acc = pairwise_accuracy(proxy_chosen, proxy_rejected, policy);
+  interval ci;
+  if (resamples == 0) return {acc, ci};
+  const std::size_t n = proxy_chosen.size();
+  std::vector<double> credit(n), counts(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool tie = proxy_chosen[i] == proxy_rejected[i];
+    counts[i] = tie && policy == tie_policy::exclude ? 0 : 1;
+    credit[i] = proxy_chosen[i] > proxy_rejected[i] ? 1 : tie && policy == tie_policy::half ? 0.5 : 0;
+  }
+  ci = bootstrap_counts(
+      static_cast<std::int64_t>(n),
+      [&](std::span<const std::int32_t> c) {
+        double hit = 0, total = 0;
+        for (std::size_t i = 0; i < c.size(); ++i) hit += c[i] * credit[i], total += c[i] * counts[i];
+        return total > 0 ? hit / total : std::numeric_limits<double>::quiet_NaN();
+      },
+      resamples, level, seed);
+  return {acc, ci};
 }
 
 /// The prompts of s at the given indices (repeats allowed), in that order: what a bootstrap

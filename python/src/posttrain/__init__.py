@@ -19,14 +19,16 @@ reward (PPO maths, with the conventions of trl, verl and OpenRLHF):
     reinforce_plus_plus_advantages(rewards, mask=None, gamma=1.0, masking="zero", preset=None)
 
 rm_eval (reward-model evaluation; one score per response, computed in double):
-    pairwise_accuracy(chosen, rejected, ties="zero")              -> dict
+    pairwise_accuracy(chosen, rejected, ties="zero", bootstrap=0, level=0.95, seed=0) -> dict
     all_pairs_accuracy(proxy, gold, group, ties="zero", first_k=0) -> dict
+    best_of_n_agreement(proxy, gold, group)                        -> dict
     pearson(x, y), spearman(x, y), kendall_tau(x, y, variant="b")
 """
 from ._core import (
     __version__,
     all_pairs_accuracy,
     backend,
+    best_of_n_agreement,
     compute_gae,
     grpo_advantages,
     kendall_tau,
@@ -45,6 +47,7 @@ __all__ = [
     "__version__",
     "all_pairs_accuracy",
     "backend",
+    "best_of_n_agreement",
     "compute_gae",
     "grpo_advantages",
     "kendall_tau",
