@@ -115,35 +115,43 @@ inline kind common_kind(std::initializer_list<std::pair<const any_array*, const 
 /// The backend every binding runs on (all cores).
 inline const pt::eigen_backend backend{};
 
+/// A 1-D array in host memory, of n elements when n is given; `what` ends the shape error.
+inline void check_1d_cpu(const any_array& a, const char* name, const std::string& what,
+                         std::optional<std::size_t> n = std::nullopt) {
+  if (a.device_type() != nb::device::cpu::value)
+    throw nb::type_error((std::string(name) + " is not in host memory").c_str());
+  if (a.ndim() != 1 || (n && a.shape(0) != *n))
+    throw nb::value_error((std::string(name) + " must be 1-D " + what + ", not of shape " + describe_shape(a)).c_str());
+}
+
+/// out[i] = convert(a[i]) for a 1-D array of T, through its stride (the dtype dispatched once).
+template <class T, class Out, class Convert>
+void copy_1d(const any_array& a, std::vector<Out>& out, const Convert& convert) {
+  const T* data = static_cast<const T*>(a.data());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = convert(data[i * a.stride(0)]);
+}
+
 /// One number per response, as the host-side group estimators take it: a 1-D float array read
 /// into doubles (the estimators compute in double whatever the input).
 inline std::vector<double> doubles_of(const any_array& a, const char* name) {
-  if (a.device_type() != nb::device::cpu::value)
-    throw nb::type_error((std::string(name) + " is not in host memory").c_str());
-  if (a.ndim() != 1)
-    throw nb::value_error((std::string(name) + " must be 1-D [responses], not of shape " + describe_shape(a)).c_str());
+  check_1d_cpu(a, name, "[responses]");
   std::vector<double> out(a.shape(0));
-  const kind k = kind_of(a, name, false);
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = k == kind::f32 ? double(static_cast<const float*>(a.data())[i * a.stride(0)])
-                            : static_cast<const double*>(a.data())[i * a.stride(0)];
+  const auto to_double = [](auto v) { return double(v); };
+  if (kind_of(a, name, false) == kind::f32) copy_1d<float>(a, out, to_double);
+  else copy_1d<double>(a, out, to_double);
   return out;
 }
 
 /// Group ids: a 1-D integer array (int32 or int64) of the same length as the scores.
 inline std::vector<std::int64_t> ids_of(const any_array& a, std::size_t n) {
-  if (a.device_type() != nb::device::cpu::value) throw nb::type_error("group is not in host memory");
-  if (a.ndim() != 1 || a.shape(0) != n)
-    throw nb::value_error(("group must be 1-D with one id per score (" + std::to_string(n) + "), not of shape " +
-                           describe_shape(a))
-                              .c_str());
+  check_1d_cpu(a, "group", "with one id per score (" + std::to_string(n) + ")", n);
   std::vector<std::int64_t> out(n);
+  if (n == 0) return out;
+  const auto to_id = [](auto v) { return std::int64_t(v); };
   const nb::dlpack::dtype d = a.dtype();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (d == nb::dtype<std::int64_t>()) out[i] = static_cast<const std::int64_t*>(a.data())[i * a.stride(0)];
-    else if (d == nb::dtype<std::int32_t>()) out[i] = static_cast<const std::int32_t*>(a.data())[i * a.stride(0)];
-    else throw nb::type_error("group must be int32 or int64 (one prompt id per response)");
-  }
+  if (d == nb::dtype<std::int64_t>()) copy_1d<std::int64_t>(a, out, to_id);
+  else if (d == nb::dtype<std::int32_t>()) copy_1d<std::int32_t>(a, out, to_id);
+  else throw nb::type_error("group must be int32 or int64 (one prompt id per response)");
   return out;
 }
 
@@ -151,23 +159,16 @@ inline std::vector<std::int64_t> ids_of(const any_array& a, std::size_t n) {
 inline std::vector<std::uint8_t> flags_of(const std::optional<any_array>& a, std::size_t n) {
   std::vector<std::uint8_t> out;
   if (!a) return out;
-  if (a->device_type() != nb::device::cpu::value) throw nb::type_error("counted is not in host memory");
-  if (a->ndim() != 1 || a->shape(0) != n)
-    throw nb::value_error(("counted must be 1-D with one flag per score (" + std::to_string(n) + "), not of shape " +
-                           describe_shape(*a))
-                              .c_str());
+  check_1d_cpu(*a, "counted", "with one flag per score (" + std::to_string(n) + ")", n);
   out.resize(n);
-  const kind k = kind_of(*a, "counted", true);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto at = [&]<class T>(T) { return static_cast<const T*>(a->data())[i * a->stride(0)] != T(0); };
-    switch (k) {
-      case kind::f32: out[i] = at(float{}); break;
-      case kind::f64: out[i] = at(double{}); break;
-      case kind::boolean: out[i] = at(bool{}); break;
-      case kind::u8: out[i] = at(std::uint8_t{}); break;
-      case kind::i32: out[i] = at(std::int32_t{}); break;
-      case kind::i64: out[i] = at(std::int64_t{}); break;
-    }
+  const auto nonzero = [](auto v) { return std::uint8_t(v != decltype(v)(0)); };
+  switch (kind_of(*a, "counted", true)) {
+    case kind::f32: copy_1d<float>(*a, out, nonzero); break;
+    case kind::f64: copy_1d<double>(*a, out, nonzero); break;
+    case kind::boolean: copy_1d<bool>(*a, out, nonzero); break;
+    case kind::u8: copy_1d<std::uint8_t>(*a, out, nonzero); break;
+    case kind::i32: copy_1d<std::int32_t>(*a, out, nonzero); break;
+    case kind::i64: copy_1d<std::int64_t>(*a, out, nonzero); break;
   }
   return out;
 }
