@@ -16,6 +16,9 @@ endif()
 
 add_library(posttrain_catch_main STATIC "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp")
 target_link_libraries(posttrain_catch_main PUBLIC posttrain_catch2)
+# The tests' standard: Catch defines its std::string_view printer only when compiled as C++17 or
+# later (clang's default is C++14), and the tests use it.
+target_compile_features(posttrain_catch_main PUBLIC cxx_std_20)
 # Catch's runner: its speed does not matter, and at -O3 it takes 40 s to compile, instrumented
 # 100 s. It is third-party code, built without the project's options: not instrumented in the
 # sanitizer tree either (the tests linked with it are).

@@ -2,7 +2,8 @@
 # Flags for the project's own targets (tests, examples, benchmarks); never exported.
 add_library(posttrain_project_options INTERFACE)
 target_compile_options(posttrain_project_options INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-maybe-uninitialized -Wno-uninitialized>
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-uninitialized>
+  $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:-Wno-maybe-uninitialized>
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall --expt-relaxed-constexpr>)
 # The project's own binaries are built for this machine and run on all its threads.
 target_link_libraries(posttrain_project_options INTERFACE posttrain::native $<TARGET_NAME_IF_EXISTS:posttrain::openmp>)

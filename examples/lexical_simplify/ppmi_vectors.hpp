@@ -121,8 +121,9 @@ inline posttrain::simplify::word_vectors ppmi_vectors(const std::vector<std::vec
   }
   std::vector<double> row_sum(std::size_t(v), 0.0), context(std::size_t(v), 0.0);
   for (const auto& [key, n] : pairs) row_sum[std::size_t(key >> 32)] += n, context[std::size_t(key & 0xffffffffu)] += n;
-  double total = 0, smoothed_total = 0;
-  for (index_t c = 0; c < v; ++c) total += row_sum[std::size_t(c)], smoothed_total += std::pow(context[std::size_t(c)], 0.75);
+  // PMI = log(P(w, c) / (P(w) P_0.75(c))): the total count cancels, the smoothed one stays.
+  double smoothed_total = 0;
+  for (index_t c = 0; c < v; ++c) smoothed_total += std::pow(context[std::size_t(c)], 0.75);
 
   // PPMI as a sparse matrix.
   std::vector<std::pair<std::uint64_t, double>> entries;

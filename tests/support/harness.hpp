@@ -39,6 +39,18 @@ inline const char* name(layout l) {
 }
 inline constexpr layout all_layouts[] = {layout::dense, layout::padded, layout::strided, layout::transposed};
 
+/// A reference value as an element of type T. Integers go through int64, so that -1 (the poison
+/// of `output`) wraps to the largest value of an unsigned type: converting a negative double to
+/// an unsigned type directly is undefined.
+template <class T>
+T element(double v) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(static_cast<std::int64_t>(v));
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
 /// A matrix living in the backend's memory, in a given layout; gaps hold a poison value.
 template <class T>
 struct device_matrix {
@@ -56,7 +68,7 @@ device_matrix<T> upload(const ref::matrix& m, layout l = layout::dense) {
   const T poison = std::is_floating_point_v<T> ? T(-777.25) : T(-77);
   std::vector<T> host(static_cast<std::size_t>(size), poison);
   for (index_t i = 0; i < r; ++i)
-    for (index_t j = 0; j < c; ++j) host[static_cast<std::size_t>(i * s0 + j * s1)] = static_cast<T>(m(i, j));
+    for (index_t j = 0; j < c; ++j) host[static_cast<std::size_t>(i * s0 + j * s1)] = element<T>(m(i, j));
   auto buf = posttrain::allocate<T>(backend(), {size});
   posttrain::deep_copy(backend(), posttrain::tensor_view<const T, 1>(host.data(), size), buf.view());
   posttrain::tensor_view<T, 2, space> v(buf.view().data(), {r, c}, {s0, s1});
