@@ -15,11 +15,12 @@
 // both vocabularies know, and a few sentences decoded from the large base with and without the
 // transferred value network.
 //
-//   value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--seed S]
+//   value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--train T] [--seed S]
 //
 // The reference network's N training positions (default 6000) and the M held-out positions
 // (default 1500) bound the run time: the large base costs one lookup per word of its
-// vocabulary per position.
+// vocabulary per position. --train caps the value network's training positions (default: all of
+// them, 31 939), a random subset, for a quicker run.
 //
 // Needs the Debian packages fortunes, pocketsphinx-en-us and libsphinxbase-dev.
 
@@ -344,12 +345,13 @@ double perplexity(const std::vector<position>& eval, const vocabulary& vocab, co
 
 int main(int argc, char** argv) {
   const examples::command_line args(argc, argv,
-                                    "usage: value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--seed S]",
-                                    {"epochs", "dim", "positions", "eval", "seed"});
+                                    "usage: value_transfer [--epochs E] [--dim D] [--positions N] [--eval M] [--train T] [--seed S]",
+                                    {"epochs", "dim", "positions", "eval", "train", "seed"});
   const int epochs = static_cast<int>(args.whole("epochs", 3, 0, 1000));
   const index_t dim = args.whole("dim", 32, 1, 4096);
   const std::size_t max_positions = args.whole("positions", 6000, 1);
   const std::size_t max_eval = args.whole("eval", 1500, 1);
+  const std::size_t max_train = args.whole("train", std::numeric_limits<long long>::max(), 1);
   std::mt19937 gen(static_cast<unsigned>(args.whole("seed", 1, 0, 4294967295LL)));
   const auto t0 = std::chrono::steady_clock::now();
   try {
@@ -366,10 +368,12 @@ int main(int argc, char** argv) {
     }
     const bigram_model small(general, 0.6);
     const trigram_model large(all_words);
-    // The value network trains on every training position; the reference, which needs the large
-    // base's V lookups per position, on a random subset of `positions` of them.
+    // The value network trains on every training position (or a random `train` of them); the
+    // reference, which needs the large base's V lookups per position, on a random subset of
+    // `positions` of them.
     auto train_positions = positions_of(target_train);
     std::shuffle(train_positions.begin(), train_positions.end(), gen);
+    if (train_positions.size() > max_train) train_positions.resize(max_train);
     std::vector<position> reference_positions(
         train_positions.begin(), train_positions.begin() + std::ptrdiff_t(std::min(max_positions, train_positions.size())));
     // Held-out positions whose next word both vocabularies know (so the perplexities compare).
