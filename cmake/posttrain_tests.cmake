@@ -72,13 +72,19 @@ function(posttrain_add_backend_tests group)
       endif()
     endforeach()
   endif()
-  # Under the sanitizers, a module's tests run on the sequential and emulation backends (plain
-  # loops, and row kernels on emulated teams): the module code is the same template on every
-  # backend, and each backend's own code is instrumented by its op tests, which keep every backend.
+  # Under the sanitizers, a module's tests run on one backend: the team emulation where the
+  # module runs there (its row kernels on emulated teams, its ops the generic host ones, which
+  # are the sequential backend's), else the sequential backend. The module code is the same
+  # template on every backend, and each backend's own code is instrumented by its op tests,
+  # which keep every backend.
   set(module_tests ${arg_TESTS})
   list(FILTER module_tests EXCLUDE REGEX "^ops/")
   if(POSTTRAIN_SANITIZE AND module_tests)
-    list(FILTER backends INCLUDE REGEX "^(sequential|emulation)$")
+    if("emulation" IN_LIST backends)
+      set(backends emulation)
+    else()
+      list(FILTER backends INCLUDE REGEX "^sequential$")
+    endif()
   endif()
   foreach(backend IN LISTS backends)
     set(ext cpp)
