@@ -78,6 +78,15 @@ std::pair<nb::ndarray<nb::numpy, T, nb::ndim<2>>, pt::tensor_view<T, 2>> new_arr
   return {array, pt::tensor_view<T, 2>(data, pt::index_t(rows), pt::index_t(cols))};
 }
 
+/// A new numpy array [n] of T, owned by Python.
+template <class T>
+std::pair<nb::ndarray<nb::numpy, T, nb::ndim<1>>, pt::tensor_view<T, 1>> new_vector(std::size_t n) {
+  T* data = new T[n > 0 ? n : 1];
+  nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<T*>(p); });
+  nb::ndarray<nb::numpy, T, nb::ndim<1>> array(data, {n}, owner);
+  return {array, pt::tensor_view<T, 1>(data, pt::index_t(n))};
+}
+
 /// Calls f(view) with the mask's view in its own element type; no mask: ones, without memory
 /// (a stride-0 view of one element).
 template <class F>

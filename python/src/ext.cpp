@@ -12,6 +12,7 @@
 namespace posttrain_python {
 void bind_reward(nanobind::module_& m);
 void bind_rm_eval(nanobind::module_& m);
+void bind_value(nanobind::module_& m);
 }  // namespace posttrain_python
 
 NB_MODULE(_core, m) {
@@ -20,4 +21,5 @@ NB_MODULE(_core, m) {
   m.attr("backend") = posttrain::eigen_backend::name;
   posttrain_python::bind_reward(m);
   posttrain_python::bind_rm_eval(m);
+  posttrain_python::bind_value(m);
 }

@@ -23,21 +23,41 @@ rm_eval (reward-model evaluation; one score per response, computed in double):
     all_pairs_accuracy(proxy, gold, group, ties="zero", first_k=0) -> dict
     best_of_n_agreement(proxy, gold, group)                        -> dict
     pearson(x, y), spearman(x, y), kendall_tau(x, y, variant="b")
+
+value (logit-level value adaptation and decoding; logits [T or B, V]):
+    ivl_loss(z_base, z_value, labels, lam=1.0, ignore_index=-100)  -> (loss, grad, info)
+    cross_entropy(logits, labels, ignore_index=-100)               -> (loss, grad, labelled)
+    residual(z_base, z_value, alpha=1.0)
+    proxy_tuning(z_base, z_expert, z_antiexpert, alpha=1.0)
+    emulated_fine_tuning(z_base_large, z_tuned_small, z_base_small, beta=1.0)
+    cmc(z_base, delta, mode="add"), contrastive_decoding(z_expert, z_amateur, alpha=0.1)
+    processed_log_probs(logits, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, min_tokens_to_keep=1)
+    decode_step(logits, seeds=None, step=0, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0,
+                min_tokens_to_keep=1, greedy=False)                -> (tokens, log_probs)
 """
 from ._core import (
     __version__,
     all_pairs_accuracy,
     backend,
     best_of_n_agreement,
+    cmc,
     compute_gae,
+    contrastive_decoding,
+    cross_entropy,
+    decode_step,
+    emulated_fine_tuning,
     grpo_advantages,
+    ivl_loss,
     kendall_tau,
     kl_penalty,
     masked_whiten,
     pairwise_accuracy,
     pearson,
     policy_loss,
+    processed_log_probs,
+    proxy_tuning,
     reinforce_plus_plus_advantages,
+    residual,
     rloo_advantages,
     spearman,
     value_loss,
@@ -48,15 +68,24 @@ __all__ = [
     "all_pairs_accuracy",
     "backend",
     "best_of_n_agreement",
+    "cmc",
     "compute_gae",
+    "contrastive_decoding",
+    "cross_entropy",
+    "decode_step",
+    "emulated_fine_tuning",
     "grpo_advantages",
+    "ivl_loss",
     "kendall_tau",
     "kl_penalty",
     "masked_whiten",
     "pairwise_accuracy",
     "pearson",
     "policy_loss",
+    "processed_log_probs",
+    "proxy_tuning",
     "reinforce_plus_plus_advantages",
+    "residual",
     "rloo_advantages",
     "spearman",
     "value_loss",
