@@ -13,6 +13,7 @@ namespace posttrain_python {
 void bind_reward(nanobind::module_& m);
 void bind_rm_eval(nanobind::module_& m);
 void bind_value(nanobind::module_& m);
+void bind_contrastive(nanobind::module_& m);
 }  // namespace posttrain_python
 
 NB_MODULE(_core, m) {
@@ -22,4 +23,5 @@ NB_MODULE(_core, m) {
   posttrain_python::bind_reward(m);
   posttrain_python::bind_rm_eval(m);
   posttrain_python::bind_value(m);
+  posttrain_python::bind_contrastive(m);
 }

@@ -34,6 +34,15 @@ value (logit-level value adaptation and decoding; logits [T or B, V]):
     processed_log_probs(logits, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, min_tokens_to_keep=1)
     decode_step(logits, seeds=None, step=0, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0,
                 min_tokens_to_keep=1, greedy=False)                -> (tokens, log_probs)
+
+contrastive (two views z1, z2 [N, d]; cosine similarities over a temperature):
+    contrastive_loss(z1, z2, objective="infonce", temperature=0.2, symmetric=False)
+                                                                   -> (loss, grad1, grad2)
+    complementary_loss(z1, z2, mask=None, objective="infonce", temperature=0.2, symmetric=False,
+                       ratio=0.1, count=None, weight=1.0, rule="contribution", scope="per_sample")
+                                                                   -> (total, grad1, grad2, terms)
+    highlighted_dimensions(z1, z2, ratio=0.1, count=None, rule="contribution") -> mask
+    dimension_contributions(z1, z2), effective_rank(z)
 """
 from ._core import (
     __version__,
@@ -41,12 +50,17 @@ from ._core import (
     backend,
     best_of_n_agreement,
     cmc,
+    complementary_loss,
     compute_gae,
     contrastive_decoding,
+    contrastive_loss,
     cross_entropy,
     decode_step,
+    dimension_contributions,
+    effective_rank,
     emulated_fine_tuning,
     grpo_advantages,
+    highlighted_dimensions,
     ivl_loss,
     kendall_tau,
     kl_penalty,
@@ -69,12 +83,17 @@ __all__ = [
     "backend",
     "best_of_n_agreement",
     "cmc",
+    "complementary_loss",
     "compute_gae",
     "contrastive_decoding",
+    "contrastive_loss",
     "cross_entropy",
     "decode_step",
+    "dimension_contributions",
+    "effective_rank",
     "emulated_fine_tuning",
     "grpo_advantages",
+    "highlighted_dimensions",
     "ivl_loss",
     "kendall_tau",
     "kl_penalty",
