@@ -133,6 +133,20 @@ inline void check_1d_cpu(const any_array& a, const char* name, const std::string
     throw nb::value_error((std::string(name) + " must be 1-D " + what + ", not of shape " + describe_shape(a)).c_str());
 }
 
+/// Calls f(view) with labels [rows] (int32 or int64) read in place through their stride; `what`
+/// says what they label, for the shape error.
+template <class F>
+void with_labels(const any_array& labels, std::size_t rows, const std::string& what, const F& f) {
+  check_1d_cpu(labels, "labels", "with " + what + " (" + std::to_string(rows) + ")", rows);
+  const auto n = pt::index_t(rows), s = pt::index_t(labels.stride(0));
+  const nb::dlpack::dtype d = labels.dtype();
+  if (d == nb::dtype<std::int64_t>())
+    return f(pt::tensor_view<const std::int64_t, 1>(static_cast<const std::int64_t*>(labels.data()), {n}, {s}));
+  if (d == nb::dtype<std::int32_t>())
+    return f(pt::tensor_view<const std::int32_t, 1>(static_cast<const std::int32_t*>(labels.data()), {n}, {s}));
+  throw nb::type_error("labels must be int32 or int64");
+}
+
 /// out[i] = convert(a[i]) for a 1-D array of T, through its stride (the dtype dispatched once).
 template <class T, class Out, class Convert>
 void copy_1d(const any_array& a, std::vector<Out>& out, const Convert& convert) {

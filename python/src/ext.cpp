@@ -14,6 +14,7 @@ void bind_reward(nanobind::module_& m);
 void bind_rm_eval(nanobind::module_& m);
 void bind_value(nanobind::module_& m);
 void bind_contrastive(nanobind::module_& m);
+void bind_collapse(nanobind::module_& m);
 }  // namespace posttrain_python
 
 NB_MODULE(_core, m) {
@@ -24,4 +25,5 @@ NB_MODULE(_core, m) {
   posttrain_python::bind_rm_eval(m);
   posttrain_python::bind_value(m);
   posttrain_python::bind_contrastive(m);
+  posttrain_python::bind_collapse(m);
 }

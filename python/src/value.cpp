@@ -17,17 +17,6 @@ namespace {
 
 namespace va = pt::value;
 
-/// Calls f(view) with the labels [rows] (int32 or int64) read in place through their stride.
-template <class F>
-void with_labels(const any_array& labels, std::size_t rows, const F& f) {
-  check_1d_cpu(labels, "labels", "with one label per row of the logits (" + std::to_string(rows) + ")", rows);
-  const auto n = pt::index_t(rows), s = pt::index_t(labels.stride(0));
-  const nb::dlpack::dtype d = labels.dtype();
-  if (d == nb::dtype<std::int64_t>()) return f(pt::tensor_view<const std::int64_t, 1>(static_cast<const std::int64_t*>(labels.data()), {n}, {s}));
-  if (d == nb::dtype<std::int32_t>()) return f(pt::tensor_view<const std::int32_t, 1>(static_cast<const std::int32_t*>(labels.data()), {n}, {s}));
-  throw nb::type_error("labels must be int32 or int64 (token ids; ignore_index marks the unlabelled rows)");
-}
-
 nb::dict ivl_info(const va::ivl_result& r) {
   nb::dict d;
   d["cross_entropy"] = r.cross_entropy;
@@ -43,7 +32,7 @@ nb::tuple ivl_loss(const any_array& z_base, const any_array& z_value, const any_
   const auto run = [&]<class T>(T) {
     auto [grad, g] = new_array<T>(z_value.shape(0), z_value.shape(1));
     va::ivl_result r;
-    with_labels(labels, z_base.shape(0), [&](auto y) {
+    with_labels(labels, z_base.shape(0), "one label per row of the logits", [&](auto y) {
       nb::gil_scoped_release released;
       r = va::ivl_loss_and_gradient(backend, view_of<T>(z_base), view_of<T>(z_value), y, g, o);
     });
@@ -57,7 +46,7 @@ nb::tuple cross_entropy(const any_array& logits, const any_array& labels, std::i
   const auto run = [&]<class T>(T) {
     auto [grad, g] = new_array<T>(logits.shape(0), logits.shape(1));
     va::ivl_result r;
-    with_labels(labels, logits.shape(0), [&](auto y) {
+    with_labels(labels, logits.shape(0), "one label per row of the logits", [&](auto y) {
       nb::gil_scoped_release released;
       r = va::token_cross_entropy(backend, view_of<T>(logits), y, g, ignore_index);
     });

@@ -43,12 +43,19 @@ contrastive (two views z1, z2 [N, d]; cosine similarities over a temperature):
                                                                    -> (total, grad1, grad2, terms)
     highlighted_dimensions(z1, z2, ratio=0.1, count=None, rule="contribution") -> mask
     dimension_contributions(z1, z2), effective_rank(z)
+
+collapse (neural-collapse metrics; features [N, d], labels [N] in 0..K-1):
+    nc_metrics(features, labels, classes, weight=None, bias=None, mean="sample",
+               divide_by_classes=True, route="automatic", batch_rows=8192)  -> dict
+    ClassStatistics(classes, dim, route="automatic"): add(features, labels), merge(other),
+        metrics(weight=None, bias=None, mean="sample"), class_means(), counts(); picklable
 """
 from ._core import (
     __version__,
     all_pairs_accuracy,
     backend,
     best_of_n_agreement,
+    ClassStatistics,
     cmc,
     complementary_loss,
     compute_gae,
@@ -65,6 +72,7 @@ from ._core import (
     kendall_tau,
     kl_penalty,
     masked_whiten,
+    nc_metrics,
     pairwise_accuracy,
     pearson,
     policy_loss,
@@ -82,6 +90,7 @@ __all__ = [
     "all_pairs_accuracy",
     "backend",
     "best_of_n_agreement",
+    "ClassStatistics",
     "cmc",
     "complementary_loss",
     "compute_gae",
@@ -98,6 +107,7 @@ __all__ = [
     "kendall_tau",
     "kl_penalty",
     "masked_whiten",
+    "nc_metrics",
     "pairwise_accuracy",
     "pearson",
     "policy_loss",
