@@ -12,8 +12,8 @@ while IFS= read -r -d '' f; do
     echo "no SPDX-License-Identifier line at the top of $f"
     missing=$((missing + 1))
   fi
-done < <(find include backends tests examples bench fuzz cmake scripts CMakeLists.txt \
-              -path fuzz/corpus -prune -o -type f \
+done < <(find include backends tests examples bench fuzz cmake scripts python CMakeLists.txt \
+              \( -path fuzz/corpus -o -path python/build \) -prune -o -type f \
               \( -name '*.hpp' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' -o -name '*.cmake' \
                  -o -name '*.cmake.in' -o -name 'CMakeLists.txt' -o -name '*.sh' -o -name '*.py' \
                  -o -path 'scripts/*' \) -print0)
