@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import posttrain
+from gradients import numeric_gradient
 
 
 def normalise(z):
@@ -37,15 +38,6 @@ def reference_loss(z1, z2, objective="infonce", tau=0.2, symmetric=False):
         return one_way
     return 0.5 * (one_way + (-np.diag(s) + logsumexp(s, 0)).mean())
 
-
-def numeric_gradient(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += h
-        down[idx] -= h
-        g[idx] = (f(up) - f(down)) / (2 * h)
-    return g
 
 
 @pytest.fixture

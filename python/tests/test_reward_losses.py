@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import posttrain
+from gradients import numeric_gradient
 
 
 def aggregate(losses, mask, mode):
@@ -38,15 +39,6 @@ def trl_value_loss(values, old, returns, mask, clip, mode):
     losses = 0.5 * np.maximum((values - returns) ** 2, (clipped - returns) ** 2)
     return aggregate(losses, mask, mode)
 
-
-def numeric_gradient(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += h
-        down[idx] -= h
-        g[idx] = (f(up) - f(down)) / (2 * h)
-    return g
 
 
 @pytest.fixture

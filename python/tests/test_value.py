@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import posttrain
+from gradients import numeric_gradient
 
 
 def log_softmax(z):
@@ -29,15 +30,6 @@ def reference_ivl(zb, zv, labels, lam, ignore_index=-100):
     grad[rows] += (np.exp(lsm[rows]) - onehot[rows]) / max(rows.sum(), 1)
     return ce + lam * norm, grad, ce, norm
 
-
-def numeric_gradient(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += h
-        down[idx] -= h
-        g[idx] = (f(up) - f(down)) / (2 * h)
-    return g
 
 
 @pytest.fixture
