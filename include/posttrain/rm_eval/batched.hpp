@@ -2,11 +2,10 @@
 #pragma once
 // Per-prompt metrics on [P, k] matrices (P prompts, k responses each) through a backend.
 //   prompt_best_of_n_agreement(be, proxy, gold, out)  any backend (composed from ops)
-//   prompt_all_pairs_accuracy(be, proxy, gold, out)    host backends (an all-pairs loop per row)
+//   prompt_all_pairs_accuracy(be, proxy, gold, out)    any backend (a row kernel over the k² pairs)
 // A row containing NaN gives NaN.
 
-#include <cmath>
-#include <limits>
+#include <cstdint>
 
 #include "../core.hpp"
 #include "accuracy.hpp"
@@ -43,6 +42,53 @@ struct agreement_reduction {
   }
 };
 
+/// Pair counts of one prompt: the denominator, twice the credit (a tie earns ½ under
+/// tie_policy::half), and the responses with a NaN score.
+struct pair_counts {
+  std::int64_t pairs, credit2, nans;
+};
+
+struct pair_count_reduction {
+  using accumulator = pair_counts;
+  POSTTRAIN_HOST_DEVICE accumulator init() const { return {0, 0, 0}; }
+  POSTTRAIN_HOST_DEVICE accumulator combine(accumulator a, accumulator x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE accumulator merge(accumulator a, accumulator b) const {
+    return {a.pairs + b.pairs, a.credit2 + b.credit2, a.nans + b.nans};
+  }
+  POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
+};
+
+/// The counts of the ordered position (a, b) of a row: the pair's when a < b (score_pair's rules
+/// in accuracy.hpp), and on the diagonal whether response a has a NaN score.
+template <class T>
+POSTTRAIN_HOST_DEVICE pair_counts count_pair(T proxy_a, T proxy_b, T gold_a, T gold_b, bool diagonal, bool upper,
+                                             tie_policy policy) {
+  if (diagonal) return {0, 0, (proxy_a != proxy_a || gold_a != gold_a) ? 1 : 0};
+  if (!upper || gold_a == gold_b) return {0, 0, 0};
+  if (proxy_a == proxy_b) {
+    if (policy == tie_policy::exclude) return {0, 0, 0};
+    return {1, policy == tie_policy::half ? 1 : 0, 0};
+  }
+  return {1, (proxy_a > proxy_b) == (gold_a > gold_b) ? 2 : 0, 0};
+}
+
+struct all_pairs_kernel {
+  tie_policy policy;
+  template <class Team, class P, class G, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const P& proxy, const G& gold, const O& out) const {
+    const index_t k = proxy.extent(1);
+    const auto c = team.reduce(k * k, pair_count_reduction{}, [&](index_t j) {
+      const index_t a = j / k, b = j - a * k;
+      return count_pair(proxy(i, a), proxy(i, b), gold(i, a), gold(i, b), a == b, a < b, policy);
+    });
+    team.single([&] {
+      using R = typename O::value_type;
+      out(i) = c.nans > 0 || c.pairs == 0 ? posttrain::detail::quiet_nan<R>()
+                                           : static_cast<R>(double(c.credit2) / (2.0 * double(c.pairs)));
+    });
+  }
+};
+
 template <class P, class G, class O>
 void check_batched(std::string_view who, const P& proxy, const G& gold, const O& out) {
   posttrain::detail::check_same_shape(who, "proxy", proxy, "gold", gold);
@@ -69,29 +115,16 @@ void prompt_best_of_n_agreement(const B& be, const P& proxy, const G& gold, cons
 }
 
 /// out[p] = accuracy over the C(k, 2) pairs of row p (NaN when no pair is informative), for
-/// proxy and gold [P, k] on a host backend, rows in parallel.
-template <host_backend B, tensor_of_rank<2> P, tensor_of_rank<2> G, mutable_tensor O>
+/// proxy and gold [P, k], on any backend: one row kernel per prompt, a reduction over the k²
+/// ordered positions (a, b) that counts those with a < b. The counts are integers, so every
+/// backend gives the same result whatever the order of the sum.
+template <backend B, tensor_of_rank<2> P, tensor_of_rank<2> G, mutable_tensor O>
   requires accessible_by<P, B> && accessible_by<G, B> && accessible_by<O, B> && (O::rank == 1)
 void prompt_all_pairs_accuracy(const B& be, const P& proxy, const G& gold, const O& out,
                                tie_policy policy = tie_policy::zero) {
   detail::check_batched("rm_eval::prompt_all_pairs_accuracy", proxy, gold, out);
-  const auto pv = posttrain::detail::to_const_view(proxy);
-  const auto gv = posttrain::detail::to_const_view(gold);
-  const auto ov = posttrain::detail::to_view(out);
-  posttrain::detail::host::for_rows(be, pv.extent(0), [&](index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      accuracy_result acc;
-      double credit = 0;
-      bool has_nan = false;
-      for (index_t a = 0; a < pv.extent(1); ++a) {
-        has_nan = has_nan || std::isnan(double(pv(i, a))) || std::isnan(double(gv(i, a)));
-        for (index_t b = a + 1; b < pv.extent(1); ++b)
-          detail::score_pair(acc, pv(i, a), pv(i, b), gv(i, a), gv(i, b), policy, credit);
-      }
-      detail::finish(acc, credit);
-      ov(i) = static_cast<typename O::value_type>(has_nan ? std::numeric_limits<double>::quiet_NaN() : acc.accuracy);
-    }
-  });
+  ops::for_each_row(be, proxy.extent(0), detail::all_pairs_kernel{policy}, posttrain::detail::to_const_view(proxy),
+                    posttrain::detail::to_const_view(gold), posttrain::detail::to_view(out));
 }
 
 }  // namespace posttrain::rm_eval
