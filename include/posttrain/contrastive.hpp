@@ -5,3 +5,4 @@
 #include "contrastive/complement.hpp"
 #include "contrastive/diagnostics.hpp"
 #include "contrastive/infonce.hpp"
+#include "contrastive/normalise.hpp"

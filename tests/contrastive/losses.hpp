@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Contrastive losses on each host backend: the peers' known answers, the direct double
+// Contrastive losses on every backend: the peers' known answers, the direct double
 // computation, gradients against central differences, the complementary loss in both mask
 // scopes, the diagnostics, and the edge cases.
 #include "../support/harness.hpp"
@@ -51,7 +51,7 @@ std::pair<ref::matrix, ref::matrix> numeric_gradient(const ref::matrix& z1, cons
 }
 
 template <class B>
-void contrastive_host_tests(const B& be) {
+void contrastive_tests(const B& be) {
   SECTION("known answers of the peers") {
     const ref::matrix eye = [] {
       ref::matrix m(2, 2);
@@ -273,5 +273,5 @@ void contrastive_host_tests(const B& be) {
 }  // namespace
 
 PT_TEST("contrastive: losses, gradients, complementary loss, diagnostics") {
-  contrastive_host_tests(backend());
+  contrastive_tests(backend());
 }

@@ -16,13 +16,11 @@
 // is one matrix; `anchor_row` masks every candidate with the anchor's mask: the similarity of
 // anchor i and candidate j is ẑ1_i·(z2_j ⊙ m̄_i) / ‖z2_j ⊙ m̄_i‖, whose norms are a GEMM of the
 // masks with the squared embeddings (‖z2_j ⊙ m̄_i‖² = Σ_d m̄_id z2_jd²), never an N×N×d loop.
+//
+// Everything runs on any backend: the highlighted dimensions are ops::topk of the scores, the
+// losses the tiled GEMMs and row kernels of infonce.hpp.
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <mutex>
-#include <numeric>
-#include <vector>
 
 #include "infonce.hpp"
 
@@ -62,45 +60,94 @@ inline index_t highlighted_count(const complement_options& opt, index_t d, std::
 
 }  // namespace detail
 
+namespace detail {
+
+/// Sets row i of the mask to 1 at the columns chosen[i, ·] and to 0 elsewhere.
+struct scatter_mask_kernel {
+  template <class Team, class I, class M>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const I& chosen, const M& mask) const {
+    using V = typename M::value_type;
+    team.for_each(mask.extent(1), [&](index_t j) { mask(i, j) = V(0); });
+    team.for_each(chosen.extent(1), [&](index_t r) { mask(i, index_t(chosen(i, r))) = V(1); });
+  }
+};
+
+/// z, or 0 where the mask is set: z ⊙ (1 − mask).
+struct masked_out {
+  template <class Z, class M>
+  POSTTRAIN_HOST_DEVICE Z operator()(Z z, M m) const {
+    return m != M(0) ? Z(0) : z;
+  }
+};
+
+/// 1 − [mask ≠ 0] in T.
+template <class T>
+struct kept {
+  template <class M>
+  POSTTRAIN_HOST_DEVICE T operator()(M m) const {
+    return m != M(0) ? T(0) : T(1);
+  }
+};
+
+/// a + b·c (an accumulation through a mask).
+struct plus_product {
+  template <class T>
+  POSTTRAIN_HOST_DEVICE T operator()(T a, T b, T c) const {
+    return a + b * c;
+  }
+};
+
+/// a·b·w.
+template <class T>
+struct scaled_product {
+  T w;
+  POSTTRAIN_HOST_DEVICE T operator()(T a, T b) const { return a * b * w; }
+};
+
+/// a + 2·b·c: the norms' part of dL/dz2, Σ_i dL/dq_ij · m̄_id · 2 z2_jd, added to a.
+struct plus_twice_product {
+  template <class T>
+  POSTTRAIN_HOST_DEVICE T operator()(T a, T b, T c) const {
+    return a + T(2) * b * c;
+  }
+};
+
+}  // namespace detail
+
 /// mask [N, d] (any integer or floating type, written 0/1): the k dimensions of each pair with
-/// the largest contribution ẑ1_id·ẑ2_id (or |ẑ1_id|), ties to the lower dimension.
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor M>
+/// the largest contribution ẑ1_id·ẑ2_id (or |ẑ1_id|), ties to the lower dimension; any backend
+/// (the scores in double, then ops::topk).
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor M>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<M, Be>
-void highlighted_dimensions(const Be&, const Z1& z1, const Z2& z2, const complement_options& options, const M& mask) {
-  detail::check_views("highlighted_dimensions", z1, z2, options.base);
+void highlighted_dimensions(const Be& be, const Z1& z1, const Z2& z2, const complement_options& options, const M& mask) {
+  constexpr std::string_view who = "highlighted_dimensions";
+  detail::check_views(who, z1, z2, options.base);
   posttrain::detail::check_same_shape("contrastive::highlighted_dimensions", "z1", z1, "mask", mask);
   const index_t n = z1.extent(0), d = z1.extent(1);
-  const index_t k = detail::highlighted_count(options, d, "highlighted_dimensions");
-  std::vector<double> u, v, nu, nv, score(static_cast<std::size_t>(d));
-  detail::normalise_rows("highlighted_dimensions", "z1", posttrain::detail::to_const_view(z1), u, nu);
-  detail::normalise_rows("highlighted_dimensions", "z2", posttrain::detail::to_const_view(z2), v, nv);
-  std::vector<index_t> order(static_cast<std::size_t>(d));
-  for (index_t i = 0; i < n; ++i) {
-    for (index_t j = 0; j < d; ++j) {
-      const double a = u[std::size_t(i * d + j)];
-      score[std::size_t(j)] = options.rule == highlight_rule::contribution ? a * v[std::size_t(i * d + j)] : std::abs(a);
-    }
-    std::iota(order.begin(), order.end(), index_t{0});
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](index_t x, index_t y) {
-      return score[std::size_t(x)] > score[std::size_t(y)] || (score[std::size_t(x)] == score[std::size_t(y)] && x < y);
-    });
-    for (index_t j = 0; j < d; ++j) mask(i, j) = 0;
-    for (index_t r = 0; r < k; ++r) mask(i, order[std::size_t(r)]) = 1;
-  }
+  const index_t k = detail::highlighted_count(options, d, who);
+  const auto u = detail::normalise<double>(be, who, "z1", z1);
+  const auto v = detail::normalise<double>(be, who, "z2", z2);
+  auto score = allocate<double>(be, {n, d});
+  if (options.rule == highlight_rule::contribution) ops::map(be, fn::multiplies{}, u.rows.view(), v.rows.view(), score.view());
+  else ops::map(be, fn::abs{}, u.rows.view(), score.view());
+  auto values = allocate<double>(be, {n, k});
+  auto chosen = allocate<index_t>(be, {n, k});
+  if (k > 0) ops::topk(be, score.view(), values.view(), chosen.view());
+  ops::for_each_row(be, n, detail::scatter_mask_kernel{}, detail::matrix_in<const index_t, Be>(chosen.view()),
+                    posttrain::detail::to_view(mask));
 }
 
-/// z2c = z2 ⊙ (1 − mask), out of z2's shape.
-template <host_backend Be, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
+/// z2c = z2 ⊙ (1 − mask), out of z2's shape; any backend.
+template <backend Be, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
   requires accessible_by<Z2, Be> && accessible_by<M, Be> && accessible_by<O, Be>
-void complementary_embedding(const Be&, const Z2& z2, const M& mask, const O& out) {
+void complementary_embedding(const Be& be, const Z2& z2, const M& mask, const O& out) {
   posttrain::detail::check_same_shape("contrastive::complementary_embedding", "z2", z2, "mask", mask);
   posttrain::detail::check_same_shape("contrastive::complementary_embedding", "z2", z2, "out", out);
-  for (index_t i = 0; i < z2.extent(0); ++i)
-    for (index_t j = 0; j < z2.extent(1); ++j) out(i, j) = mask(i, j) != 0 ? 0 : z2(i, j);
+  ops::map(be, detail::masked_out{}, z2, mask, out);
 }
 
-/// [z1 ‖ z2c] into out [N, 2d].
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
+/// [z1 ‖ z2c] into out [N, 2d]; any backend.
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor O>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<M, Be> && accessible_by<O, Be>
 void representation(const Be& be, const Z1& z1, const Z2& z2, const M& mask, const O& out) {
   posttrain::detail::check_same_shape("contrastive::representation", "z1", z1, "z2", z2);
@@ -109,98 +156,113 @@ void representation(const Be& be, const Z1& z1, const Z2& z2, const M& mask, con
     throw shape_error(posttrain::detail::message("posttrain::contrastive::representation: out is ",
                                                  posttrain::detail::to_view(out), "; it must be [", n, ",", 2 * d, "]"));
   const auto o = posttrain::detail::to_view(out);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) o(i, j) = z1(i, j);
+  ops::map(be, fn::identity{}, z1, o.cols(0, d));
   complementary_embedding(be, z2, mask, o.cols(d, d));
 }
 
 namespace detail {
 
+/// One row of the anchor-masked tiles: dot [rows, n] (→ s → dL/ddot) and q [rows, n] (→ the
+/// clamped norm → dL/dq), in place. Writes ℓ_i to loss(i).
+template <class T, bool gradient>
+struct anchor_masked_kernel {
+  index_t first;
+  bool graphcl;
+  T inv_tau, per_anchor;
+  template <class Team, class D, class Q, class L>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const D& dot, const Q& q, const L& loss) const {
+    const index_t i = first + r, n = dot.extent(1), x = graphcl ? i : index_t(-1);
+    const T inf = posttrain::detail::infinity<T>(), eps = T(norm_floor);
+    const auto tp = team.reduce(n, top_and_positive<T>{}, [&](index_t j) {
+      const double q2 = double(q(r, j));
+      const T root = static_cast<T>(::sqrt(q2 > 0 ? q2 : 0.0));
+      const T norm = root > eps ? root : eps;
+      const T s = dot(r, j) / norm * inv_tau;
+      q(r, j) = norm;
+      dot(r, j) = s;
+      return typename top_and_positive<T>::accumulator{j == x ? -inf : s, j == i ? s : T(0)};
+    });
+    const T m = tp.top;
+    const T sum = team.reduce(n, reduction::sum<T>{}, [&](index_t j) {
+      return j == x ? T(0) : numerator_exp(T(dot(r, j) - m));
+    });
+    team.single([&] { loss(i) = double(m) + ::log(double(sum)) - double(tp.positive); });
+    if constexpr (gradient) {
+      team.for_each(n, [&](index_t j) {
+        const T s = dot(r, j), norm = q(r, j);
+        T g = j == x ? T(0) : per_anchor * numerator_exp(T(s - m)) / sum;
+        if (j == i) g -= per_anchor;
+        // s = dot / (‖·‖ τ): dL/ddot = g / (‖·‖ τ); dL/d‖·‖ = −g s / ‖·‖; d‖·‖/dq = 1/(2‖·‖) unless clamped.
+        dot(r, j) = g * inv_tau / norm;
+        q(r, j) = norm <= eps ? T(0) : -g * s / (norm * norm * T(2));
+      });
+    }
+  }
+};
+
 /// L(z1, z2c) with the anchor's mask on every candidate (one-way graphcl or infonce): per tile
 /// of anchors I, dot = (u ⊙ m̄)_I z2ᵀ and q = m̄_I (z2 ⊙ z2)ᵀ (two GEMMs), s = dot / (max(√q, ε) τ);
 /// the gradients go back through the same GEMMs. u = ẑ1 (normalised), z2 raw. Returns the mean
-/// loss; adds weight · dL/du into gu and weight · dL/dz2 into gz2 when gu is given.
-template <host_backend Be, class T>
-double anchor_masked_loss(const Be& be, const std::vector<T>& u, const std::vector<T>& keep, const std::vector<T>& z2,
-                          index_t n, index_t d, const loss_options& opt, double weight, T* gu, T* gz2) {
+/// loss; adds weight · dL/du into gu and weight · dL/dz2 into gz2 when gu is non-empty.
+template <backend Be, class T>
+double anchor_masked_loss(const Be& be, matrix_in<const T, Be> u, matrix_in<const T, Be> keep,
+                          matrix_in<const T, Be> z2, const loss_options& opt, double weight, matrix_in<T, Be> gu,
+                          matrix_in<T, Be> gz2) {
+  const index_t n = u.extent(0), d = u.extent(1);
+  const bool gradient = gu.size() > 0;
   const bool graphcl = opt.kind == objective::graphcl;
-  const T inv_tau = static_cast<T>(1 / opt.temperature), eps = static_cast<T>(1e-12);
+  const T inv_tau = static_cast<T>(1 / opt.temperature);
   const T per_anchor = static_cast<T>(weight / double(n));  // the loss is the mean over anchors
-  const index_t tile = tile_rows_for(opt.tile_rows, n, index_t{1} << 23);  // two tiles: dot products and norms
-  std::vector<T> z2sq(z2.size());
-  for (std::size_t k = 0; k < z2.size(); ++k) z2sq[k] = z2[k] * z2[k];
-  const tensor_view<const T, 2> z2v(z2.data(), n, d), z2sqv(z2sq.data(), n, d);
-  std::vector<T> w_total(gu ? z2.size() : 0, T(0));  // Σ_i Gq_iᵀ m̄_i, for the norms' gradient
-  double loss = 0;
-  std::mutex merge;
-  posttrain::detail::host::for_rows(be, n, [&](index_t r0, index_t r1) {
-    const index_t cap = std::min(tile, r1 - r0);
-    std::vector<T> dot(static_cast<std::size_t>(cap * n)), q(dot.size()), ua(static_cast<std::size_t>(cap * d));
-    std::vector<T> gz_local(gu ? z2.size() : 0, T(0)), w_local(gz_local.size(), T(0)), gua(ua.size());
-    double loss_local = 0;
-    for (index_t t0 = r0; t0 < r1; t0 += tile) {
-      const index_t rows = std::min(tile, r1 - t0);
-      for (index_t k = 0; k < rows * d; ++k) ua[std::size_t(k)] = u[std::size_t(t0 * d + k)] * keep[std::size_t(t0 * d + k)];
-      const tensor_view<const T, 2> uav(ua.data(), rows, d), keepv(keep.data() + t0 * d, rows, d);
-      const tensor_view<T, 2> dotv(dot.data(), rows, n), qv(q.data(), rows, n);
-      ops::gemm(be, uav, z2v, dotv, {.transpose_b = true});
-      ops::gemm(be, keepv, z2sqv, qv, {.transpose_b = true});
-      for (index_t r = 0; r < rows; ++r) {
-        const index_t i = t0 + r;
-        T* s = dot.data() + r * n;  // dot → s → dL/ddot
-        T* nrm = q.data() + r * n;  // q → the clamped norm → dL/dq
-        T m = -std::numeric_limits<T>::infinity();
-        for (index_t j = 0; j < n; ++j) {
-          nrm[j] = std::max(std::sqrt(std::max(nrm[j], T(0))), eps);
-          s[j] = s[j] / nrm[j] * inv_tau;
-          if (!(graphcl && j == i)) m = std::max(m, s[j]);
-        }
-        const T positive = s[i];
-        T sum = 0;
-        for (index_t j = 0; j < n; ++j)
-          if (!(graphcl && j == i)) sum += std::exp(s[j] - m);
-        loss_local += double(m) + std::log(double(sum)) - double(positive);
-        if (!gu) continue;
-        for (index_t j = 0; j < n; ++j) {
-          T g = (graphcl && j == i) ? T(0) : per_anchor * std::exp(s[j] - m) / sum;
-          if (j == i) g -= per_anchor;
-          // s = dot / (n τ): dL/ddot = g / (n τ); dL/dn = −g s / n; dn/dq = 1/(2n) unless clamped.
-          const bool clamped = nrm[j] <= eps;
-          const T gdot = g * inv_tau / nrm[j];
-          const T gq = clamped ? T(0) : -g * s[j] / (nrm[j] * nrm[j] * 2);
-          s[j] = gdot;
-          nrm[j] = gq;
-        }
-      }
-      if (!gu) continue;
-      const tensor_view<const T, 2> gdot(dot.data(), rows, n), gq(q.data(), rows, n);
-      // dL/du_I = m̄_I ⊙ (Gdot z2);  dL/dz2 += Gdotᵀ (u ⊙ m̄)_I;  W += Gqᵀ m̄_I.
-      ops::gemm(be, gdot, z2v, tensor_view<T, 2>(gua.data(), rows, d));
-      for (index_t k = 0; k < rows * d; ++k) gu[t0 * d + k] += gua[std::size_t(k)] * keep[std::size_t(t0 * d + k)];
-      ops::gemm(be, gdot, uav, tensor_view<T, 2>(gz_local.data(), n, d), {.beta = T(1), .transpose_a = true});
-      ops::gemm(be, gq, keepv, tensor_view<T, 2>(w_local.data(), n, d), {.beta = T(1), .transpose_a = true});
+  // Two tiles: dot products and norms.
+  const index_t tile = std::min(tile_rows_for(opt.tile_rows, n, index_t{1} << 23), n);
+  auto z2sq = allocate<T>(be, {n, d});
+  ops::map(be, fn::square{}, z2, z2sq.view());
+  const matrix_in<const T, Be> z2sqv(z2sq.view());
+  auto dot = allocate<T>(be, {tile, n}), q = allocate<T>(be, {tile, n});
+  auto ua = allocate<T>(be, {tile, d}), gua = allocate<T>(be, {gradient ? tile : 0, d});
+  auto w_total = allocate<T>(be, {gradient ? n : 0, d});  // Σ_i Gq_iᵀ m̄_i, for the norms' gradient
+  if (gradient) ops::fill(be, w_total.view(), T(0));
+  auto loss = allocate<double>(be, {n});
+  for (index_t t0 = 0; t0 < n; t0 += tile) {
+    const index_t rows = std::min(tile, n - t0);
+    const auto keep_t = keep.rows(t0, rows);
+    const auto uat = ua.view().rows(0, rows);
+    ops::map(be, fn::multiplies{}, u.rows(t0, rows), keep_t, uat);
+    const auto dotv = dot.view().rows(0, rows), qv = q.view().rows(0, rows);
+    ops::gemm(be, matrix_in<const T, Be>(uat), z2, dotv, {.transpose_b = true});
+    ops::gemm(be, keep_t, z2sqv, qv, {.transpose_b = true});
+    if (!gradient) {
+      ops::for_each_row(be, rows, anchor_masked_kernel<T, false>{t0, graphcl, inv_tau, per_anchor}, dotv, qv, loss.view());
+      continue;
     }
-    std::lock_guard lock(merge);
-    loss += loss_local;
-    for (std::size_t k = 0; k < gz_local.size(); ++k) gz2[k] += gz_local[k], w_total[k] += w_local[k];
-  });
-  // dL/dz2_jd from the norms: Σ_i dL/dq_ij · m̄_id · 2 z2_jd.
-  for (std::size_t k = 0; k < w_total.size(); ++k) gz2[k] += 2 * z2[k] * w_total[k];
-  return loss / double(n);
+    ops::for_each_row(be, rows, anchor_masked_kernel<T, true>{t0, graphcl, inv_tau, per_anchor}, dotv, qv, loss.view());
+    // dL/du_I += m̄_I ⊙ (Gdot z2);  dL/dz2 += Gdotᵀ (u ⊙ m̄)_I;  W += Gqᵀ m̄_I.
+    const matrix_in<const T, Be> gdot(dotv), gq(qv);
+    const auto guat = gua.view().rows(0, rows);
+    ops::gemm(be, gdot, z2, guat);
+    ops::map(be, plus_product{}, matrix_in<const T, Be>(gu.rows(t0, rows)), matrix_in<const T, Be>(guat), keep_t,
+             gu.rows(t0, rows));
+    ops::gemm(be, gdot, matrix_in<const T, Be>(uat), gz2, {.beta = T(1), .transpose_a = true});
+    ops::gemm(be, gq, keep_t, w_total.view(), {.beta = T(1), .transpose_a = true});
+  }
+  if (gradient)
+    ops::map(be, plus_twice_product{}, matrix_in<const T, Be>(gz2), z2, matrix_in<const T, Be>(w_total.view()), gz2);
+  return total(be, vector_in<const double, Be>(loss.view())) / double(n);
 }
 
 }  // namespace detail
 
 /// L = L(z1, z2) + λ·L(z1, z2c) and its gradients with respect to the raw z1, z2 (the mask is
-/// held constant), for a mask from highlighted_dimensions (or any 0/1 mask [N, d]).
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor G1,
+/// held constant), for a mask from highlighted_dimensions (or any 0/1 mask [N, d]); any backend.
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, tensor_of_rank<2> M, mutable_tensor G1,
           mutable_tensor G2>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<M, Be> && accessible_by<G1, Be> &&
            accessible_by<G2, Be> && std::same_as<typename Z1::value_type, typename Z2::value_type>
 complement_loss complementary_loss_and_gradient(const Be& be, const Z1& z1, const Z2& z2, const M& mask,
                                                 const G1& grad1, const G2& grad2, const complement_options& options = {}) {
   using T = typename Z1::value_type;
-  detail::check_views("complementary_loss_and_gradient", z1, z2, options.base);
+  constexpr std::string_view who = "complementary_loss_and_gradient";
+  detail::check_views(who, z1, z2, options.base);
   posttrain::detail::check_same_shape("contrastive::complementary_loss_and_gradient", "z1", z1, "mask", mask);
   posttrain::detail::check_same_shape("contrastive::complementary_loss_and_gradient", "z1", z1, "grad1", grad1);
   posttrain::detail::check_same_shape("contrastive::complementary_loss_and_gradient", "z2", z2, "grad2", grad2);
@@ -213,40 +275,38 @@ complement_loss complementary_loss_and_gradient(const Be& be, const Z1& z1, cons
   const index_t n = z1.extent(0), d = z1.extent(1);
   complement_loss out;
   if (n == 0) return out;
-  // keep = 1 − mask; z2c = z2 ⊙ keep (per_sample) or the raw z2, masked per anchor (anchor_row).
-  std::vector<T> keep(static_cast<std::size_t>(n * d)), z2x(keep.size());
+  using view = detail::matrix_in<const T, Be>;
+  const T weight = static_cast<T>(options.weight);
+  // keep = 1 − mask; z2x = z2 ⊙ keep (per_sample) or the raw z2, masked per anchor (anchor_row).
   const bool per_sample = options.scope == mask_scope::per_sample;
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) {
-      const bool m = mask(i, j) != 0;
-      keep[std::size_t(i * d + j)] = m ? T(0) : T(1);
-      z2x[std::size_t(i * d + j)] = m && per_sample ? T(0) : static_cast<T>(z2(i, j));
-    }
-  std::vector<T> u, v, vc, nu, nv, nvc;
-  detail::normalise_rows("complementary_loss_and_gradient", "z1", posttrain::detail::to_const_view(z1), u, nu);
-  detail::normalise_rows("complementary_loss_and_gradient", "z2", posttrain::detail::to_const_view(z2), v, nv);
-  std::vector<T> gu(u.size(), T(0)), gv(v.size(), T(0)), gz2(v.size(), T(0));
-  out.plain = detail::loss_of_normalised<Be, T>(be, u, v, n, d, options.base, gu.data(), gv.data());
+  auto keep = allocate<T>(be, {n, d}), z2x = allocate<T>(be, {n, d});
+  ops::map(be, detail::kept<T>{}, mask, keep.view());
+  if (per_sample) ops::map(be, detail::masked_out{}, z2, mask, z2x.view());
+  else ops::copy(be, z2, z2x.view());
+  const auto u = detail::normalise<T>(be, who, "z1", z1);
+  const auto v = detail::normalise<T>(be, who, "z2", z2);
+  auto gu = allocate<T>(be, {n, d}), gv = allocate<T>(be, {n, d}), gz2 = allocate<T>(be, {n, d});
+  for (auto* g : {&gu, &gv, &gz2}) ops::fill(be, g->view(), T(0));
+  out.plain = detail::loss_of_normalised<Be, T>(be, u.rows.view(), v.rows.view(), options.base, gu.view(), gv.view());
   if (per_sample) {
-    detail::normalise_rows("complementary_loss_and_gradient", "z2c", tensor_view<const T, 2>(z2x.data(), n, d), vc, nvc);
-    std::vector<T> gu_c(u.size(), T(0)), gvc(v.size(), T(0));
-    out.complementary = detail::loss_of_normalised<Be, T>(be, u, vc, n, d, options.base, gu_c.data(), gvc.data());
-    for (std::size_t k = 0; k < gu.size(); ++k) gu[k] += static_cast<T>(options.weight) * gu_c[k];
-    // Through z2c's own normalisation, then the (constant) mask.
-    detail::normalise_backward(vc, nvc, gvc, tensor_view<T, 2>(gz2.data(), n, d), n, d);
-    for (std::size_t k = 0; k < gz2.size(); ++k) gz2[k] *= static_cast<T>(options.weight) * keep[k];
-  } else {
+    const auto vc = detail::normalise<T>(be, who, "z2c", z2x.view());
+    auto gu_c = allocate<T>(be, {n, d}), gvc = allocate<T>(be, {n, d});
+    ops::fill(be, gu_c.view(), T(0));
+    ops::fill(be, gvc.view(), T(0));
     out.complementary =
-        detail::anchor_masked_loss<Be, T>(be, u, keep, z2x, n, d, options.base, options.weight, gu.data(), gz2.data());
+        detail::loss_of_normalised<Be, T>(be, u.rows.view(), vc.rows.view(), options.base, gu_c.view(), gvc.view());
+    ops::map(be, fn::add_scaled<T>{weight}, view(gu.view()), view(gu_c.view()), gu.view());
+    // Through z2c's own normalisation, then the (constant) mask.
+    detail::normalise_backward(be, vc.rows.view(), vc.norms.view(), gvc.view(), gz2.view());
+    ops::map(be, detail::scaled_product<T>{weight}, view(gz2.view()), view(keep.view()), gz2.view());
+  } else {
+    out.complementary = detail::anchor_masked_loss<Be, T>(be, u.rows.view(), keep.view(), z2x.view(), options.base,
+                                                          options.weight, gu.view(), gz2.view());
   }
   out.total = out.plain + options.weight * out.complementary;
-  detail::normalise_backward(u, nu, gu, posttrain::detail::to_view(grad1), n, d);
-  std::vector<T> g2(v.size());
-  detail::normalise_backward(v, nv, gv, tensor_view<T, 2>(g2.data(), n, d), n, d);
-  const auto g2v = posttrain::detail::to_view(grad2);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j)
-      g2v(i, j) = static_cast<typename G2::value_type>(g2[std::size_t(i * d + j)] + gz2[std::size_t(i * d + j)]);
+  detail::normalise_backward(be, u.rows.view(), u.norms.view(), gu.view(), grad1);
+  ops::map(be, fn::identity{}, view(gz2.view()), posttrain::detail::to_view(grad2));
+  detail::normalise_backward<true>(be, v.rows.view(), v.norms.view(), gv.view(), grad2);
   return out;
 }
 

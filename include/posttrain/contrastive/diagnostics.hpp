@@ -9,6 +9,9 @@
 //                                       contributions reach `share` of Σ_d c_d
 //   effective_rank(be, z)               exp(entropy of σ/Σσ), σ the singular values of z [N, d]
 //                                       (Roy & Vetterli 2007): between 1 and min(N, d)
+//
+// The contributions and the Gram matrix zᵀz are computed on the backend; the d×d eigenvalue
+// problem and dimensions_for_share (a sort of d numbers) run on the host.
 
 #include <algorithm>
 #include <cmath>
@@ -21,16 +24,40 @@
 
 namespace posttrain::contrastive {
 
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
+namespace detail {
+
+/// Row i of z in double into zd; a non-finite element fails at its column.
+struct to_double_checked_kernel {
+  template <class Team, class Z, class D>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const Z& z, const D& zd) const {
+    const index_t bad = team.reduce(z.extent(1), reduction::first_index{}, [&](index_t j) {
+      const double x = double(z(i, j));
+      zd(i, j) = x;
+      return x - x == 0.0 ? index_t(-1) : j;
+    });
+    if (bad >= 0) team.fail(bad, 1);
+  }
+};
+
+}  // namespace detail
+
+/// c_d = (1/N) Σ_i ẑ1_id ẑ2_id for z1, z2 [N, d] on any backend (in double), to the host.
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be>
-std::vector<double> dimension_contributions(const Be&, const Z1& z1, const Z2& z2) {
-  detail::check_views("dimension_contributions", z1, z2, {});
+std::vector<double> dimension_contributions(const Be& be, const Z1& z1, const Z2& z2) {
+  constexpr std::string_view who = "dimension_contributions";
+  detail::check_views(who, z1, z2, {});
   const index_t n = z1.extent(0), d = z1.extent(1);
-  std::vector<double> u, v, nu, nv, c(static_cast<std::size_t>(d), 0.0);
-  detail::normalise_rows("dimension_contributions", "z1", posttrain::detail::to_const_view(z1), u, nu);
-  detail::normalise_rows("dimension_contributions", "z2", posttrain::detail::to_const_view(z2), v, nv);
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) c[std::size_t(j)] += u[std::size_t(i * d + j)] * v[std::size_t(i * d + j)] / double(n);
+  std::vector<double> c(static_cast<std::size_t>(d), 0.0);
+  if (n == 0) return c;
+  const auto u = detail::normalise<double>(be, who, "z1", z1);
+  const auto v = detail::normalise<double>(be, who, "z2", z2);
+  auto product = allocate<double>(be, {n, d});
+  auto sums = allocate<double>(be, {d});
+  ops::map(be, fn::multiplies{}, u.rows.view(), v.rows.view(), product.view());
+  ops::reduce(be, reduction::sum<double>{}, product.view().transposed(), sums.view());  // over the rows
+  deep_copy(be, sums.view(), tensor_view<double, 1>(c.data(), d));
+  for (double& x : c) x /= double(n);
   return c;
 }
 
@@ -53,22 +80,23 @@ inline index_t dimensions_for_share(std::vector<double> c, double share = 0.5) {
 }
 
 /// exp(−Σ p_k log p_k) with p = σ/Σσ over the singular values σ of z [N, d], from the
-/// eigenvalues of zᵀz (d×d, in double on the backend). 0 for an all-zero matrix.
-template <host_backend Be, tensor_of_rank<2> Z>
+/// eigenvalues of zᵀz (d×d, a GEMM in double on the backend; the eigenvalues on the host). 0 for
+/// an all-zero matrix.
+template <backend Be, tensor_of_rank<2> Z>
   requires accessible_by<Z, Be>
 double effective_rank(const Be& be, const Z& z) {
   const index_t n = z.extent(0), d = z.extent(1);
-  std::vector<double> zd(static_cast<std::size_t>(n * d)), gram(static_cast<std::size_t>(d * d));
-  for (index_t i = 0; i < n; ++i)
-    for (index_t j = 0; j < d; ++j) {
-      zd[std::size_t(i * d + j)] = static_cast<double>(z(i, j));
-      if (!std::isfinite(zd[std::size_t(i * d + j)]))
-        throw value_error(posttrain::detail::message("posttrain::contrastive::effective_rank: z(", i, ",", j, ") is ",
-                                                     zd[std::size_t(i * d + j)]));
-    }
-  const tensor_view<const double, 2> zv(zd.data(), n, d);
-  ops::gemm(be, zv, zv, tensor_view<double, 2>(gram.data(), d, d), {.transpose_a = true});
-  const auto eig = linalg::symmetric_eigen(gram, d);
+  auto zd = allocate<double>(be, {n, d});
+  const auto zv = posttrain::detail::to_const_view(z);
+  if (const row_error e = ops::for_each_row(be, n, detail::to_double_checked_kernel{}, zv, zd.view()))
+    throw value_error(posttrain::detail::message("posttrain::contrastive::effective_rank: z(", e.row, ",", e.column,
+                                                 ") is ", double(posttrain::detail::element_at(be, zv, e.row, e.column))));
+  auto gram = allocate<double>(be, {d, d});
+  const detail::matrix_in<const double, Be> zdv(zd.view());
+  ops::gemm(be, zdv, zdv, gram.view(), {.transpose_a = true});
+  std::vector<double> g(static_cast<std::size_t>(d * d));
+  deep_copy(be, gram.view(), tensor_view<double, 2>(g.data(), d, d));
+  const auto eig = linalg::symmetric_eigen(g, d);
   std::vector<double> sigma;
   double total = 0;
   for (double lambda : eig.values) {

@@ -11,21 +11,21 @@
 //   nt_xent  2N anchors z = [ẑ1; ẑ2]: ℓ_a = −s_{a,a±N} + log Σ_{b≠a} e^{s_ab}  (SimCLR, GRACE)
 //
 // with s_ij = ẑ1_i·ẑ2_j / τ, the mean over anchors. Every loss is a row-wise softmax
-// cross-entropy over a block of similarities; the kernel below computes a tile of rows at a time
-// (a GEMM), takes the row's log-sum-exp with its maximum subtracted (stable for τ down to 0.01
-// and below), turns the tile into dL/ds in place and multiplies it back (two GEMMs), so the
-// N×N matrix is never held: memory is O(tile·N + N·d) per thread. Cost: three GEMMs of N²·d
-// plus one exp per similarity; NT-Xent's blocks are 2N × 2N (four times the work); the
-// symmetric InfoNCE makes two passes over the tiles (four GEMMs, see contrast_both_ways).
+// cross-entropy over a block of similarities, computed a tile of anchor rows at a time on any
+// backend: a GEMM gives the tile, a row kernel takes each row's log-sum-exp with its maximum
+// subtracted (stable for τ down to 0.01 and below) and turns the row into dL/ds in place, and
+// two GEMMs multiply it back, so the N×N matrix is never held: memory is O(tile·N + N·d). Cost:
+// three GEMMs of N²·d plus one exp per similarity; NT-Xent's blocks are 2N × 2N (four times the
+// work); the symmetric InfoNCE makes two passes over the tiles (four GEMMs, see
+// contrast_both_ways).
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <mutex>
-#include <vector>
+#include <type_traits>
 
 #include "../core.hpp"
 #include "../core/detail/fast_exp.hpp"
+#include "normalise.hpp"
 
 namespace posttrain::contrastive {
 
@@ -37,242 +37,293 @@ struct loss_options {
   double temperature = 0.2;
   /// infonce only: the mean of the two directions (anchors from z1, then from z2).
   bool symmetric = false;
-  /// Anchor rows per tile; 0 picks 256 (fewer when a tile of similarities would pass 64 MiB).
+  /// Anchor rows per tile; 0 picks 512 (fewer when a tile of similarities would pass 2^24 elements).
   index_t tile_rows = 0;
 };
 
 namespace detail {
 
-using posttrain::detail::message;
-
-/// Normalised rows of z [N, d] into out (dense [N, d]) and the norms max(‖z_i‖, ε); a
-/// non-finite element is a value_error naming `who`, the row and the column.
-template <class Z, class T>
-void normalise_rows(std::string_view who, std::string_view name, const Z& z, std::vector<T>& out,
-                    std::vector<T>& norms) {
-  constexpr double eps = 1e-12;
-  const index_t n = z.extent(0), d = z.extent(1);
-  out.resize(static_cast<std::size_t>(n * d));
-  norms.resize(static_cast<std::size_t>(n));
-  for (index_t i = 0; i < n; ++i) {
-    double s = 0;
-    for (index_t j = 0; j < d; ++j) s += double(z(i, j)) * double(z(i, j));
-    if (!std::isfinite(s)) {
-      for (index_t j = 0; j < d; ++j)
-        if (!std::isfinite(double(z(i, j))))
-          throw value_error(message("posttrain::contrastive::", who, ": ", name, "(", i, ",", j, ") is ",
-                                    double(z(i, j)), "; embeddings must be finite"));
-      throw value_error(message("posttrain::contrastive::", who, ": the norm of ", name, " row ", i,
-                                " overflows; scale the embeddings down"));
-    }
-    const double norm = std::max(std::sqrt(s), eps);
-    norms[std::size_t(i)] = static_cast<T>(norm);
-    for (index_t j = 0; j < d; ++j) out[std::size_t(i * d + j)] = static_cast<T>(double(z(i, j)) / norm);
-  }
-}
-
-/// dL/dz into grad from dL/dẑ (g, dense [N, d]): (g − ẑ(ẑ·g))/‖z‖ for ‖z‖ > ε, else g/ε (the
-/// derivative of z/ε).
-template <class T, class G>
-void normalise_backward(const std::vector<T>& zhat, const std::vector<T>& norms, const std::vector<T>& g,
-                        const G& grad, index_t n, index_t d) {
-  for (index_t i = 0; i < n; ++i) {
-    const T* u = zhat.data() + i * d;
-    const T* gi = g.data() + i * d;
-    double dot = 0;
-    for (index_t j = 0; j < d; ++j) dot += double(u[j]) * double(gi[j]);
-    const double norm = double(norms[std::size_t(i)]);
-    const bool clamped = norm <= 1e-12;
-    for (index_t j = 0; j < d; ++j)
-      grad(i, j) = static_cast<typename G::value_type>((double(gi[j]) - (clamped ? 0.0 : double(u[j]) * dot)) / norm);
-  }
-}
+template <class T, class Be>
+using matrix_in = tensor_view<T, 2, typename Be::memory_space>;
+template <class T, class Be>
+using vector_in = tensor_view<T, 1, typename Be::memory_space>;
 
 /// e^x for x ≤ 0 (a softmax numerator): the vectorisable exp_nonpositive for float.
 template <class T>
-T numerator_exp(T x) {
+POSTTRAIN_HOST_DEVICE T numerator_exp(T x) {
   if constexpr (std::is_same_v<T, float>) return posttrain::detail::exp_nonpositive(x);
-  else return std::exp(x);
+  else return ::exp(x);
 }
 
-/// Anchor rows per tile: the caller's choice, else 256 (large GEMM calls amortise the packing of
+/// Anchor rows per tile: the caller's choice, else 512 (large GEMM calls amortise the packing of
 /// the candidates), fewer when a tile of `candidates` columns would pass `budget` elements.
 inline index_t tile_rows_for(index_t requested, index_t candidates, index_t budget = index_t{1} << 24) {
-  return requested > 0 ? requested : std::clamp<index_t>(budget / std::max<index_t>(candidates, 1), 16, 256);
+  return requested > 0 ? requested : std::clamp<index_t>(budget / std::max<index_t>(candidates, 1), 16, 512);
 }
 
-/// Replaces row[0..C) by e^{row_j − m} (0 at the excluded column x, when x ≥ 0) and returns
-/// (m, Σ_j e^{row_j − m}), m the largest non-excluded value. Branch-free loops with partial
-/// results, so they vectorise; float takes exp_nonpositive.
+/// Which candidate is each anchor's positive, and whether the anchor's own column leaves the
+/// denominator: anchor i's positive is column i (half = 0) or i ± half (NT-Xent's [ẑ1; ẑ2]).
+struct pairing {
+  index_t half = 0;
+  bool exclude_self = false;
+  POSTTRAIN_HOST_DEVICE index_t positive(index_t i) const { return half == 0 ? i : (i < half ? i + half : i - half); }
+  POSTTRAIN_HOST_DEVICE index_t excluded(index_t i) const { return exclude_self ? i : index_t(-1); }
+};
+
+/// A row's largest similarity (the excluded column left out) and its positive one.
 template <class T>
-std::pair<T, T> softmax_numerators(T* row, index_t C, index_t x) {
-  if (x >= 0) row[x] = -std::numeric_limits<T>::infinity();
-  T top[16];
-  for (auto& v : top) v = -std::numeric_limits<T>::infinity();
-  index_t j = 0;
-  for (; j + 16 <= C; j += 16)
-    for (int k = 0; k < 16; ++k) top[k] = row[j + k] > top[k] ? row[j + k] : top[k];
-  for (; j < C; ++j) top[0] = row[j] > top[0] ? row[j] : top[0];
-  T m = top[0];
-  for (int k = 1; k < 16; ++k) m = top[k] > m ? top[k] : m;
-  T part[8];
-  for (j = 0; j < C; ++j) row[j] = numerator_exp(row[j] - m);
-  if (x >= 0) row[x] = T(0);
-  for (auto& v : part) v = T(0);
-  for (j = 0; j + 8 <= C; j += 8)
-    for (int k = 0; k < 8; ++k) part[k] += row[j + k];
-  for (; j < C; ++j) part[0] += row[j];
-  const T sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-  return {m, sum};
+struct top_and_positive {
+  struct accumulator {
+    T top, positive;
+  };
+  POSTTRAIN_HOST_DEVICE accumulator init() const { return {-posttrain::detail::infinity<T>(), T(0)}; }
+  POSTTRAIN_HOST_DEVICE accumulator combine(accumulator a, accumulator x, index_t) const { return merge(a, x); }
+  POSTTRAIN_HOST_DEVICE accumulator merge(accumulator a, accumulator b) const {
+    return {b.top > a.top ? b.top : a.top, a.positive + b.positive};
+  }
+  POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
+};
+
+/// One row of a tile of similarities s [rows, C] (anchors first + r): writes ℓ_i to loss(i) and,
+/// with the gradient, replaces the row by w·softmax (dL/ds but for the −w at the positive,
+/// which positive_gradient_kernel adds once for all tiles).
+template <class T, bool gradient>
+struct contrast_tile_kernel {
+  index_t first;
+  pairing pair;
+  T w;
+  template <class Team, class S, class L>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const S& s, const L& loss) const {
+    const index_t i = first + r, c = s.extent(1), p = pair.positive(i), x = pair.excluded(i);
+    const T inf = posttrain::detail::infinity<T>();
+    const auto tp = team.reduce(c, top_and_positive<T>{}, [&](index_t j) {
+      const T v = s(r, j);
+      return typename top_and_positive<T>::accumulator{j == x ? -inf : v, j == p ? v : T(0)};
+    });
+    const T m = tp.top;
+    const T sum = team.reduce(c, reduction::sum<T>{}, [&](index_t j) {
+      const T e = j == x ? T(0) : numerator_exp(T(s(r, j) - m));
+      if constexpr (gradient) s(r, j) = e;
+      return e;
+    });
+    if constexpr (gradient) {
+      const T scale = w / sum;
+      team.for_each(c, [&](index_t j) { s(r, j) *= scale; });
+    }
+    team.single([&] { loss(i) = double(m) + ::log(double(sum)) - double(tp.positive); });
+  }
+};
+
+/// The positive's part of the gradient, −c at s_{i,p(i)}: ga_i −= c·b_{p(i)} and gb_{p(i)} −= c·a_i,
+/// written row by row as gb_i −= c·a_{p(i)} (p is its own inverse). ga and gb may be one buffer.
+template <class T>
+struct positive_gradient_kernel {
+  pairing pair;
+  T c;
+  template <class Team, class A, class B, class GA, class GB>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const A& a, const B& b, const GA& ga,
+                                        const GB& gb) const {
+    const index_t p = pair.positive(i);
+    team.for_each(a.extent(1), [&](index_t k) {
+      ga(i, k) -= c * b(p, k);
+      gb(i, k) -= c * a(p, k);
+    });
+  }
+};
+
+/// x as a double (a transform_reduce summing a float vector in double).
+struct as_double {
+  template <class T>
+  POSTTRAIN_HOST_DEVICE double operator()(T x) const {
+    return double(x);
+  }
+};
+
+/// Σ of a vector on the backend, summed in double, to the host.
+template <backend Be, class T>
+double total(const Be& be, vector_in<const T, Be> v) {
+  auto sum = allocate<double>(be, {index_t{1}});
+  ops::transform_reduce(be, reduction::sum<double>{}, as_double{}, as_matrix(v), sum.view());
+  return posttrain::detail::element_at(be, as_matrix(vector_in<const double, Be>(sum.view())), 0, 0);
 }
 
-/// One row-softmax contrast: anchors a [R, d] against candidates b [C, d] (dense, T), logits
-/// s_ij = a_i·b_j / τ, positive column pos(i), an excluded column excl(i) (−1: none) left out of
-/// the denominator. Adds weight · Σ_i ℓ_i to the returned loss and, when ga is given,
-/// weight · dL/da into ga [R, d] and weight · dL/db into gb [C, d] (both dense, accumulated).
-template <host_backend Be, class T, class Pos, class Excl>
-double contrast_rows(const Be& be, const T* a, index_t R, const T* b, index_t C, index_t d, double tau, Pos pos,
-                     Excl excl, double weight, T* ga, T* gb, index_t tile_rows) {
-  const index_t tile = tile_rows_for(tile_rows, C);
-  const T inv_tau = static_cast<T>(1 / tau);
-  double loss = 0;
-  std::mutex merge;
-  const tensor_view<const T, 2> bv(b, C, d);
-  posttrain::detail::host::for_rows(be, R, [&](index_t r0, index_t r1) {
-    const index_t cap = std::min(tile, r1 - r0);
-    std::vector<T> s(static_cast<std::size_t>(cap * C)), scale(static_cast<std::size_t>(cap));
-    std::vector<T> gb_local(ga ? static_cast<std::size_t>(C * d) : 0, T(0));
-    std::vector<T> small(ga ? static_cast<std::size_t>(cap * d) : 0);  // E b, then the scaled anchors
-    double loss_local = 0;
-    const T w = static_cast<T>(weight);
-    for (index_t t0 = r0; t0 < r1; t0 += tile) {
-      const index_t rows = std::min(tile, r1 - t0);
-      const tensor_view<const T, 2> at(a + t0 * d, rows, d);
-      const tensor_view<T, 2> st(s.data(), rows, C);
-      ops::gemm(be, at, bv, st, {.alpha = inv_tau, .transpose_b = true});
-      for (index_t r = 0; r < rows; ++r) {
-        const index_t i = t0 + r;
-        T* row = s.data() + r * C;
-        const T positive = row[pos(i)];
-        const auto [m, sum] = softmax_numerators(row, C, excl(i));
-        loss_local += double(m) + std::log(double(sum)) - double(positive);
-        scale[std::size_t(r)] = w / sum;
-      }
-      if (!ga) continue;
-      // With E the tile of numerators and σ_i = w / Σ_j E_ij, dL/ds = diag(σ) E − w·[j = pos(i)],
-      // so (never scaling the wide tile itself):
-      //   dL/da_i = (σ_i (E b)_i − w b_pos(i)) / τ,   dL/db += (Eᵀ (σ ⊙ a) − w·a_i at pos(i)) / τ.
-      const tensor_view<T, 2> sm(small.data(), rows, d);
-      ops::gemm(be, tensor_view<const T, 2>(st), bv, sm);
-      for (index_t r = 0; r < rows; ++r) {
-        const index_t i = t0 + r;
-        const T* eb = small.data() + r * d;
-        const T* bp = b + pos(i) * d;
-        T* out = ga + i * d;
-        for (index_t k = 0; k < d; ++k) out[k] += (scale[std::size_t(r)] * eb[k] - w * bp[k]) * inv_tau;
-      }
-      for (index_t r = 0; r < rows; ++r)
-        for (index_t k = 0; k < d; ++k) small[std::size_t(r * d + k)] = scale[std::size_t(r)] * a[(t0 + r) * d + k];
-      ops::gemm(be, tensor_view<const T, 2>(st), tensor_view<const T, 2>(sm), tensor_view<T, 2>(gb_local.data(), C, d),
-                {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
-      for (index_t r = 0; r < rows; ++r) {
-        T* out = gb_local.data() + pos(t0 + r) * d;
-        const T* ai = a + (t0 + r) * d;
-        for (index_t k = 0; k < d; ++k) out[k] -= w * ai[k] * inv_tau;
-      }
+/// One row-softmax contrast: anchors a [R, d] against candidates b [C, d], logits
+/// s_ij = a_i·b_j / τ, under `pair`. Returns weight · Σ_i ℓ_i and, when ga is given (non-empty),
+/// adds weight · dL/da into ga [R, d] and weight · dL/db into gb [C, d] (which may be ga).
+template <backend Be, class T>
+double contrast_rows(const Be& be, matrix_in<const T, Be> a, matrix_in<const T, Be> b, double tau, pairing pair,
+                     double weight, matrix_in<T, Be> ga, matrix_in<T, Be> gb, index_t tile_rows) {
+  const index_t rows_total = a.extent(0), c = b.extent(0);
+  const bool gradient = ga.size() > 0;
+  const index_t tile = std::min(tile_rows_for(tile_rows, c), rows_total);
+  const T inv_tau = static_cast<T>(1 / tau), w = static_cast<T>(weight);
+  auto s = allocate<T>(be, {tile, c});
+  auto loss = allocate<double>(be, {rows_total});
+  for (index_t t0 = 0; t0 < rows_total; t0 += tile) {
+    const index_t rows = std::min(tile, rows_total - t0);
+    const auto st = s.view().rows(0, rows);
+    const auto at = a.rows(t0, rows);
+    ops::gemm(be, at, b, st, {.alpha = inv_tau, .transpose_b = true});
+    if (!gradient) {
+      ops::for_each_row(be, rows, contrast_tile_kernel<T, false>{t0, pair, w}, st, loss.view());
+      continue;
     }
-    std::lock_guard lock(merge);
-    loss += loss_local;
-    for (std::size_t k = 0; k < gb_local.size(); ++k) gb[k] += gb_local[k];
-  });
-  return weight * loss;
+    ops::for_each_row(be, rows, contrast_tile_kernel<T, true>{t0, pair, w}, st, loss.view());
+    const matrix_in<const T, Be> p(st);
+    ops::gemm(be, p, b, ga.rows(t0, rows), {.alpha = inv_tau, .beta = T(1)});
+    ops::gemm(be, p, at, gb, {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
+  }
+  if (gradient) ops::for_each_row(be, rows_total, positive_gradient_kernel<T>{pair, w * inv_tau}, a, b, ga, gb);
+  return weight * total(be, vector_in<const double, Be>(loss.view()));
 }
+
+/// Pass 1 of the symmetric InfoNCE over the columns of a tile s [rows, n]: each column's running
+/// maximum and Σ e^{s − max} over the tiles so far, rescaled when the maximum grows (the online
+/// softmax). A kernel row is a block of `width` adjacent columns, and the team reduces over the
+/// tile's rows with one accumulator per column of the block: every load is a contiguous run of
+/// the tile, which a host team vectorises (one column at a time, the loads would be strided).
+template <class T>
+struct column_statistics_kernel {
+  static constexpr int width = 8;
+  struct block {
+    T v[width];
+  };
+  template <bool is_max>
+  struct blockwise {
+    using accumulator = block;
+    POSTTRAIN_HOST_DEVICE block init() const {
+      block b;
+      for (int w = 0; w < width; ++w) b.v[w] = is_max ? -posttrain::detail::infinity<T>() : T(0);
+      return b;
+    }
+    POSTTRAIN_HOST_DEVICE block combine(block a, block x, index_t) const { return merge(a, x); }
+    POSTTRAIN_HOST_DEVICE block merge(block a, block b) const {
+      for (int w = 0; w < width; ++w) a.v[w] = is_max ? (b.v[w] > a.v[w] ? b.v[w] : a.v[w]) : a.v[w] + b.v[w];
+      return a;
+    }
+    POSTTRAIN_HOST_DEVICE block result(block a) const { return a; }
+  };
+
+  template <class Team, class S, class M, class Sum>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t b, const S& s, const M& col_max,
+                                        const Sum& col_sum) const {
+    const T inf = posttrain::detail::infinity<T>();
+    const index_t rows = s.extent(0), j0 = b * width;
+    const index_t used = s.extent(1) - j0 < width ? s.extent(1) - j0 : width;
+    const block top = team.reduce(rows, blockwise<true>{}, [&](index_t r) {
+      block x;
+      for (int w = 0; w < width; ++w) x.v[w] = w < used ? T(s(r, j0 + w)) : -inf;
+      return x;
+    });
+    block m, seen;
+    for (int w = 0; w < width; ++w) {
+      seen.v[w] = w < used ? T(col_max(j0 + w)) : -inf;
+      m.v[w] = top.v[w] > seen.v[w] ? top.v[w] : seen.v[w];
+    }
+    const block sum = team.reduce(rows, blockwise<false>{}, [&](index_t r) {
+      block x;
+      for (int w = 0; w < width; ++w) x.v[w] = w < used ? numerator_exp(T(s(r, j0 + w) - m.v[w])) : T(0);
+      return x;
+    });
+    team.single([&] {
+      for (int w = 0; w < used; ++w) {
+        const T rescale = seen.v[w] == -inf ? T(0) : numerator_exp(T(seen.v[w] - m.v[w]));
+        col_sum(j0 + w) = col_sum(j0 + w) * rescale + sum.v[w];
+        col_max(j0 + w) = m.v[w];
+      }
+    });
+  }
+};
+
+/// Pass 1 over the rows of a tile: row_lse(i) (for pass 2) and, in double, row_lse − 2·s_ii
+/// (the row's part of the loss).
+template <class T>
+struct row_statistics_kernel {
+  index_t first;
+  template <class Team, class S, class L, class P>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const S& s, const L& row_lse,
+                                        const P& term) const {
+    const index_t i = first + r, n = s.extent(1);
+    const auto tp = team.reduce(n, top_and_positive<T>{}, [&](index_t j) {
+      const T v = s(r, j);
+      return typename top_and_positive<T>::accumulator{v, j == i ? v : T(0)};
+    });
+    const T sum = team.reduce(n, reduction::sum<T>{}, [&](index_t j) { return numerator_exp(T(s(r, j) - tp.top)); });
+    team.single([&] {
+      const double lse = double(tp.top) + ::log(double(sum));
+      row_lse(i) = static_cast<T>(lse);
+      term(i) = lse - 2 * double(tp.positive);
+    });
+  }
+};
+
+/// Pass 2: the tile becomes dL/ds = w·(P_row + P_col) (the −2w on the diagonal added once by
+/// positive_gradient_kernel).
+template <class T>
+struct both_ways_gradient_kernel {
+  index_t first;
+  T w;
+  template <class Team, class S, class L, class C>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t r, const S& s, const L& row_lse,
+                                        const C& col_lse) const {
+    const T lse = row_lse(first + r);
+    team.for_each(s.extent(1), [&](index_t j) {
+      const T v = s(r, j);
+      s(r, j) = w * (numerator_exp(T(v - lse)) + numerator_exp(T(v - col_lse(j))));
+    });
+  }
+};
+
+/// A column's log-sum-exp from its online statistics: max + log(sum).
+struct log_sum_plus_max {
+  template <class T>
+  POSTTRAIN_HOST_DEVICE T operator()(T top, T sum) const {
+    return static_cast<T>(double(top) + ::log(double(sum)));
+  }
+};
 
 /// Symmetric InfoNCE, ½·(rows of S) + ½·(columns of S) with S = u vᵀ/τ, computing each tile of S
 /// twice rather than S and Sᵀ: pass 1 takes every row's log-sum-exp and, online over the tiles,
 /// every column's; pass 2 recomputes the tile and forms dL/ds = ½/N·(P_row + P_col) − 1/N on
 /// the diagonal. Four N²d GEMMs, against six for the two directions computed separately.
-template <host_backend Be, class T>
-double contrast_both_ways(const Be& be, const T* u, const T* v, index_t n, index_t d, double tau, T* gu, T* gv,
-                          index_t tile_rows) {
-  const index_t tile = tile_rows_for(tile_rows, n);
+template <backend Be, class T>
+double contrast_both_ways(const Be& be, matrix_in<const T, Be> u, matrix_in<const T, Be> v, double tau,
+                          matrix_in<T, Be> gu, matrix_in<T, Be> gv, index_t tile_rows) {
+  const index_t n = u.extent(0);
+  const index_t tile = std::min(tile_rows_for(tile_rows, n), n);
   const T inv_tau = static_cast<T>(1 / tau);
-  const auto exp_of = [](T x) { return numerator_exp(x); };
-  const tensor_view<const T, 2> vv(v, n, d);
-  std::vector<T> row_lse(static_cast<std::size_t>(n));
-  std::vector<T> col_max(static_cast<std::size_t>(n), -std::numeric_limits<T>::infinity()), col_sum(col_max.size(), T(0));
-  std::mutex merge;
-  double positives = 0;
-  // Pass 1: row log-sum-exps, and per thread an online (max, sum) per column, merged at the end.
-  posttrain::detail::host::for_rows(be, n, [&](index_t r0, index_t r1) {
-    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * n));
-    std::vector<T> cmax(static_cast<std::size_t>(n), -std::numeric_limits<T>::infinity()), csum(cmax.size(), T(0)),
-        tmax(cmax.size());
-    double pos_local = 0;
-    for (index_t t0 = r0; t0 < r1; t0 += tile) {
-      const index_t rows = std::min(tile, r1 - t0);
-      ops::gemm(be, tensor_view<const T, 2>(u + t0 * d, rows, d), vv, tensor_view<T, 2>(s.data(), rows, n),
-                {.alpha = inv_tau, .transpose_b = true});
-      // Columns first, while the tile still holds the similarities; then the rows, in place.
-      std::copy(cmax.begin(), cmax.end(), tmax.begin());
-      for (index_t r = 0; r < rows; ++r) {
-        const T* row = s.data() + r * n;
-        for (index_t j = 0; j < n; ++j) tmax[std::size_t(j)] = row[j] > tmax[std::size_t(j)] ? row[j] : tmax[std::size_t(j)];
-      }
-      for (index_t j = 0; j < n; ++j) csum[std::size_t(j)] *= exp_of(cmax[std::size_t(j)] - tmax[std::size_t(j)]);
-      for (index_t r = 0; r < rows; ++r) {
-        const T* row = s.data() + r * n;
-        for (index_t j = 0; j < n; ++j) csum[std::size_t(j)] += exp_of(row[j] - tmax[std::size_t(j)]);
-      }
-      cmax.swap(tmax);
-      for (index_t r = 0; r < rows; ++r) {
-        T* row = s.data() + r * n;
-        pos_local += double(row[t0 + r]);
-        const auto [m, sum] = softmax_numerators(row, n, index_t{-1});
-        row_lse[std::size_t(t0 + r)] = m + std::log(sum);
-      }
-    }
-    std::lock_guard lock(merge);
-    positives += pos_local;
-    for (std::size_t j = 0; j < cmax.size(); ++j) {
-      const T m = std::max(col_max[j], cmax[j]);
-      if (m == -std::numeric_limits<T>::infinity()) continue;
-      col_sum[j] = col_sum[j] * exp_of(col_max[j] - m) + csum[j] * exp_of(cmax[j] - m);
-      col_max[j] = m;
-    }
-  });
-  std::vector<T> col_lse(static_cast<std::size_t>(n));
-  double lse_total = 0;
-  for (index_t k = 0; k < n; ++k) {
-    col_lse[std::size_t(k)] = col_max[std::size_t(k)] + std::log(col_sum[std::size_t(k)]);
-    lse_total += double(row_lse[std::size_t(k)]) + double(col_lse[std::size_t(k)]);
+  auto s = allocate<T>(be, {tile, n});
+  auto row_lse = allocate<T>(be, {n}), col_lse = allocate<T>(be, {n});
+  auto col_max = allocate<T>(be, {n}), col_sum = allocate<T>(be, {n});
+  auto row_terms = allocate<double>(be, {n});
+  ops::fill(be, col_max.view(), -posttrain::detail::infinity<T>());
+  ops::fill(be, col_sum.view(), T(0));
+  for (index_t t0 = 0; t0 < n; t0 += tile) {
+    const index_t rows = std::min(tile, n - t0);
+    const matrix_in<const T, Be> st(s.view().rows(0, rows));
+    ops::gemm(be, u.rows(t0, rows), v, s.view().rows(0, rows), {.alpha = inv_tau, .transpose_b = true});
+    constexpr index_t width = column_statistics_kernel<T>::width;
+    ops::for_each_row(be, (n + width - 1) / width, column_statistics_kernel<T>{}, st, col_max.view(), col_sum.view());
+    ops::for_each_row(be, rows, row_statistics_kernel<T>{t0}, st, row_lse.view(), row_terms.view());
   }
-  const double loss = (lse_total - 2 * positives) * 0.5 / double(n);
-  if (!gu) return loss;
-  // Pass 2: recompute each tile, dL/ds, and back through two GEMMs.
+  ops::map(be, log_sum_plus_max{}, as_matrix(vector_in<const T, Be>(col_max.view())),
+           as_matrix(vector_in<const T, Be>(col_sum.view())), as_matrix(col_lse.view()));
+  const double loss = (total(be, vector_in<const double, Be>(row_terms.view())) +
+                       total(be, vector_in<const T, Be>(col_lse.view()))) * 0.5 / double(n);
+  if (gu.size() == 0) return loss;
   const T w = static_cast<T>(0.5 / double(n));
-  posttrain::detail::host::for_rows(be, n, [&](index_t r0, index_t r1) {
-    std::vector<T> s(static_cast<std::size_t>(std::min(tile, r1 - r0) * n));
-    std::vector<T> gv_local(static_cast<std::size_t>(n * d), T(0));
-    for (index_t t0 = r0; t0 < r1; t0 += tile) {
-      const index_t rows = std::min(tile, r1 - t0);
-      const tensor_view<const T, 2> ut(u + t0 * d, rows, d);
-      const tensor_view<T, 2> st(s.data(), rows, n);
-      ops::gemm(be, ut, vv, st, {.alpha = inv_tau, .transpose_b = true});
-      for (index_t r = 0; r < rows; ++r) {
-        T* row = s.data() + r * n;
-        const T lse = row_lse[std::size_t(t0 + r)];
-        for (index_t j = 0; j < n; ++j) row[j] = w * (exp_of(row[j] - lse) + exp_of(row[j] - col_lse[std::size_t(j)]));
-        row[t0 + r] -= 2 * w;
-      }
-      ops::gemm(be, tensor_view<const T, 2>(st), vv, tensor_view<T, 2>(gu + t0 * d, rows, d),
-                {.alpha = inv_tau, .beta = T(1)});
-      ops::gemm(be, tensor_view<const T, 2>(st), ut, tensor_view<T, 2>(gv_local.data(), n, d),
-                {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
-    }
-    std::lock_guard lock(merge);
-    for (std::size_t k = 0; k < gv_local.size(); ++k) gv[k] += gv_local[k];
-  });
+  for (index_t t0 = 0; t0 < n; t0 += tile) {
+    const index_t rows = std::min(tile, n - t0);
+    const auto st = s.view().rows(0, rows);
+    const auto ut = u.rows(t0, rows);
+    ops::gemm(be, ut, v, st, {.alpha = inv_tau, .transpose_b = true});
+    ops::for_each_row(be, rows, both_ways_gradient_kernel<T>{t0, w}, st, vector_in<const T, Be>(row_lse.view()),
+                      vector_in<const T, Be>(col_lse.view()));
+    const matrix_in<const T, Be> p(st);
+    ops::gemm(be, p, v, gu.rows(t0, rows), {.alpha = inv_tau, .beta = T(1)});
+    ops::gemm(be, p, ut, gv, {.alpha = inv_tau, .beta = T(1), .transpose_a = true});
+  }
+  ops::for_each_row(be, n, positive_gradient_kernel<T>{pairing{}, 2 * w * inv_tau}, u, v, gu, gv);
   return loss;
 }
 
@@ -291,37 +342,33 @@ void check_views(std::string_view who, const Z1& z1, const Z2& z2, const loss_op
     throw value_error(message("posttrain::contrastive::", who, ": `symmetric` applies to the InfoNCE form only"));
 }
 
-/// The loss of normalised views u, v [N, d] (dense, T); gradients with respect to u and v
-/// (accumulated into gu, gv, dense, when given). The mean over anchors.
-template <host_backend Be, class T>
-double loss_of_normalised(const Be& be, const std::vector<T>& u, const std::vector<T>& v, index_t n, index_t d,
-                          const loss_options& opt, T* gu, T* gv) {
-  const auto same = [](index_t i) { return i; };
-  const auto none = [](index_t) { return index_t{-1}; };
+/// The loss of normalised views u, v [N, d] (dense); with gradient buffers gu, gv (non-empty),
+/// adds dL/du and dL/dv into them. The mean over anchors.
+template <backend Be, class T>
+double loss_of_normalised(const Be& be, matrix_in<const T, Be> u, matrix_in<const T, Be> v, const loss_options& opt,
+                          matrix_in<T, Be> gu, matrix_in<T, Be> gv) {
+  const index_t n = u.extent(0), d = u.extent(1);
+  const double tau = opt.temperature;
   switch (opt.kind) {
     case objective::graphcl:
-      return contrast_rows(be, u.data(), n, v.data(), n, d, opt.temperature, same, same, 1.0 / double(n), gu, gv,
-                           opt.tile_rows);
+      return contrast_rows<Be, T>(be, u, v, tau, {0, true}, 1.0 / double(n), gu, gv, opt.tile_rows);
     case objective::infonce:
-      if (!opt.symmetric)
-        return contrast_rows(be, u.data(), n, v.data(), n, d, opt.temperature, same, none, 1.0 / double(n), gu, gv,
-                             opt.tile_rows);
-      return contrast_both_ways(be, u.data(), v.data(), n, d, opt.temperature, gu, gv, opt.tile_rows);
+      if (!opt.symmetric) return contrast_rows<Be, T>(be, u, v, tau, {0, false}, 1.0 / double(n), gu, gv, opt.tile_rows);
+      return contrast_both_ways<Be, T>(be, u, v, tau, gu, gv, opt.tile_rows);
     case objective::nt_xent: {
       // Rows of [u; v] against themselves: the positive of row a is a ± N, the excluded one a.
-      std::vector<T> zz(u);
-      zz.insert(zz.end(), v.begin(), v.end());
-      // The anchor and the candidate gradients go to separate buffers (the kernel writes the
-      // first by rows from each thread and adds the second under a lock) and are summed after.
-      std::vector<T> ga(gu ? zz.size() : 0, T(0)), gb(ga.size(), T(0));
-      const double loss = contrast_rows(
-          be, zz.data(), 2 * n, zz.data(), 2 * n, d, opt.temperature, [n](index_t a) { return a < n ? a + n : a - n; },
-          same, 0.5 / double(n), gu ? ga.data() : nullptr, gu ? gb.data() : nullptr, opt.tile_rows);
-      if (gu)
-        for (index_t k = 0; k < n * d; ++k) {
-          gu[k] += ga[std::size_t(k)] + gb[std::size_t(k)];
-          gv[k] += ga[std::size_t(n * d + k)] + gb[std::size_t(n * d + k)];
-        }
+      auto zz = allocate<T>(be, {2 * n, d});
+      ops::copy(be, u, zz.view().rows(0, n));
+      ops::copy(be, v, zz.view().rows(n, n));
+      auto g = allocate<T>(be, {gu.size() > 0 ? 2 * n : 0, d});
+      if (gu.size() > 0) ops::fill(be, g.view(), T(0));
+      const matrix_in<const T, Be> z(zz.view());
+      const double loss = contrast_rows<Be, T>(be, z, z, tau, {n, true}, 0.5 / double(n), g.view(), g.view(), opt.tile_rows);
+      if (gu.size() > 0) {
+        const matrix_in<const T, Be> gz(g.view());
+        ops::map(be, fn::plus{}, matrix_in<const T, Be>(gu), gz.rows(0, n), gu);
+        ops::map(be, fn::plus{}, matrix_in<const T, Be>(gv), gz.rows(n, n), gv);
+      }
       return loss;
     }
   }
@@ -330,24 +377,24 @@ double loss_of_normalised(const Be& be, const std::vector<T>& u, const std::vect
 
 }  // namespace detail
 
-/// The loss (mean over anchors) of the two views z1, z2 [N, d] (float or double, any strides).
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
+/// The loss (mean over anchors) of the two views z1, z2 [N, d] (float or double, any strides),
+/// on any backend.
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be> &&
            std::same_as<typename Z1::value_type, typename Z2::value_type>
 double loss(const Be& be, const Z1& z1, const Z2& z2, const loss_options& options = {}) {
   using T = typename Z1::value_type;
   detail::check_views("loss", z1, z2, options);
-  const index_t n = z1.extent(0), d = z1.extent(1);
+  const index_t n = z1.extent(0);
   if (n == 0) return 0;
-  std::vector<T> u, v, nu, nv;
-  detail::normalise_rows("loss", "z1", posttrain::detail::to_const_view(z1), u, nu);
-  detail::normalise_rows("loss", "z2", posttrain::detail::to_const_view(z2), v, nv);
-  return detail::loss_of_normalised<Be, T>(be, u, v, n, d, options, nullptr, nullptr);
+  const auto u = detail::normalise<T>(be, "loss", "z1", z1);
+  const auto v = detail::normalise<T>(be, "loss", "z2", z2);
+  return detail::loss_of_normalised<Be, T>(be, u.rows.view(), v.rows.view(), options, {}, {});
 }
 
 /// The loss and its gradients with respect to the raw z1 and z2, written to grad1, grad2 (same
-/// shapes). An empty batch has loss 0.
-template <host_backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor G1, mutable_tensor G2>
+/// shapes), on any backend. An empty batch has loss 0.
+template <backend Be, tensor_of_rank<2> Z1, tensor_of_rank<2> Z2, mutable_tensor G1, mutable_tensor G2>
   requires accessible_by<Z1, Be> && accessible_by<Z2, Be> && accessible_by<G1, Be> && accessible_by<G2, Be> &&
            std::same_as<typename Z1::value_type, typename Z2::value_type>
 double loss_and_gradient(const Be& be, const Z1& z1, const Z2& z2, const G1& grad1, const G2& grad2,
@@ -358,13 +405,14 @@ double loss_and_gradient(const Be& be, const Z1& z1, const Z2& z2, const G1& gra
   posttrain::detail::check_same_shape("contrastive::loss_and_gradient", "z2", z2, "grad2", grad2);
   const index_t n = z1.extent(0), d = z1.extent(1);
   if (n == 0) return 0;
-  std::vector<T> u, v, nu, nv;
-  detail::normalise_rows("loss_and_gradient", "z1", posttrain::detail::to_const_view(z1), u, nu);
-  detail::normalise_rows("loss_and_gradient", "z2", posttrain::detail::to_const_view(z2), v, nv);
-  std::vector<T> gu(u.size(), T(0)), gv(v.size(), T(0));
-  const double l = detail::loss_of_normalised<Be, T>(be, u, v, n, d, options, gu.data(), gv.data());
-  detail::normalise_backward(u, nu, gu, posttrain::detail::to_view(grad1), n, d);
-  detail::normalise_backward(v, nv, gv, posttrain::detail::to_view(grad2), n, d);
+  const auto u = detail::normalise<T>(be, "loss_and_gradient", "z1", z1);
+  const auto v = detail::normalise<T>(be, "loss_and_gradient", "z2", z2);
+  auto gu = allocate<T>(be, {n, d}), gv = allocate<T>(be, {n, d});
+  ops::fill(be, gu.view(), T(0));
+  ops::fill(be, gv.view(), T(0));
+  const double l = detail::loss_of_normalised<Be, T>(be, u.rows.view(), v.rows.view(), options, gu.view(), gv.view());
+  detail::normalise_backward(be, u.rows.view(), u.norms.view(), gu.view(), grad1);
+  detail::normalise_backward(be, v.rows.view(), v.norms.view(), gv.view(), grad2);
   return l;
 }
 
