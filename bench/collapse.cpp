@@ -7,6 +7,7 @@
 //   bench_collapse                          synthetic clusters
 //   POSTTRAIN_NC_DATA=DIR bench_collapse    DIR/{features,labels,weight,bias}.npy, as written
 //                                           by bench/peers/collapse_numpy.py
+//   POSTTRAIN_NC_SHAPE=N,d,K bench_collapse synthetic clusters of another shape
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -60,6 +61,14 @@ const dataset& data() {
       return s;
     }
     s.n = 60000, s.d = 2048, s.k = 100;
+    if (const char* shape = std::getenv("POSTTRAIN_NC_SHAPE")) {  // "N,d,K"
+      long long n = 0, d = 0, k = 0;
+      if (std::sscanf(shape, "%lld,%lld,%lld", &n, &d, &k) != 3 || n < 1 || d < 1 || k < 2) {
+        std::fprintf(stderr, "POSTTRAIN_NC_SHAPE must be N,d,K (N, d ≥ 1, K ≥ 2), not '%s'\n", shape);
+        std::exit(2);
+      }
+      s.n = n, s.d = d, s.k = k;
+    }
     std::mt19937_64 gen(1);
     std::normal_distribution<float> normal;
     std::vector<float> centres(static_cast<std::size_t>(s.k * s.d));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <posttrain/core.hpp>
+#include <posttrain/core/linalg.hpp>
 
 namespace {
 
@@ -166,6 +167,46 @@ void BM_gemm(benchmark::State& state) {
                                                benchmark::Counter::kIsRate);
 }
 
+/// A symmetric n×n double matrix (a Gram matrix B Bᵀ/n, positive semi-definite as NC1's are).
+std::vector<double> gram_matrix(index_t n) {
+  const posttrain::counter_rng rng(7, static_cast<std::uint64_t>(n));
+  std::vector<double> b(static_cast<std::size_t>(n * n)), a(b.size());
+  for (std::size_t k = 0; k < b.size(); ++k) b[k] = rng.uniform(k) - 0.5;
+  const tensor_view<const double, 2> bv(b.data(), n, n);
+  ops::gemm(bench_backend{}, bv, bv, tensor_view<double, 2>(a.data(), n, n), {.alpha = 1.0 / double(n), .transpose_b = true});
+  return a;
+}
+
+/// ops::symmetric_eigen on this backend (double), with counters for the GEMM of the same size
+/// timed in the same run (gemm_ratio = eigen time / GEMM time).
+void BM_symmetric_eigen(benchmark::State& state) {
+  const index_t n = state.range(0);
+  const auto a = gram_matrix(n);
+  std::vector<double> values(static_cast<std::size_t>(n)), vectors(a.size()), c(a.size());
+  const tensor_view<const double, 2> av(a.data(), n, n);
+  double eigen_s = 0, gemm_s = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    ops::symmetric_eigen(bench_backend{}, av, tensor_view<double, 1>(values.data(), n),
+                         tensor_view<double, 2>(vectors.data(), n, n));
+    auto t1 = std::chrono::steady_clock::now();
+    ops::gemm(bench_backend{}, av, av, tensor_view<double, 2>(c.data(), n, n));
+    auto t2 = std::chrono::steady_clock::now();
+    eigen_s += std::chrono::duration<double>(t1 - t0).count();
+    gemm_s += std::chrono::duration<double>(t2 - t1).count();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  state.counters["gemm_ratio"] = eigen_s / gemm_s;
+}
+
+/// The plain host solver (tred2 + tql2, core/linalg.hpp) on the same matrices: the sequential
+/// backend's, and what every backend used before the op existed.
+void BM_symmetric_eigen_plain(benchmark::State& state) {
+  const index_t n = state.range(0);
+  const auto a = gram_matrix(n);
+  for (auto _ : state) benchmark::DoNotOptimize(posttrain::linalg::symmetric_eigen(a, n).values.data());
+}
+
 }  // namespace
 
 BENCHMARK(BM_copy)->Args({4096, 32000})->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -180,4 +221,6 @@ BENCHMARK(BM_fill)->Args({4096, 32000})->Unit(benchmark::kMillisecond)->UseRealT
 BENCHMARK(BM_gather)->Args({4096, 32000, 8})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_reverse_scan)->Args({4096, 1024})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_gemm)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_symmetric_eigen)->Arg(256)->Arg(1024)->Arg(2048)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_symmetric_eigen_plain)->Arg(256)->Arg(1024)->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

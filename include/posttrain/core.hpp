@@ -14,4 +14,5 @@
 #include "core/rng.hpp"
 #include "core/row_kernel.hpp"
 #include "core/spaces.hpp"
+#include "core/symmetric_eigen.hpp"
 #include "core/tensor_view.hpp"

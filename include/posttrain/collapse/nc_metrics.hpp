@@ -194,21 +194,21 @@ simplex_geometry geometry_of(const B& be, const std::vector<double>& v, index_t 
   return g;
 }
 
-/// Σ_k (qₖᵀ A qₖ) / λₖ^power over the kept eigenpairs of `e`, A symmetric m×m row-major.
-inline double weighted_quadratic_trace(const linalg::symmetric_eigen_result& e, index_t kept,
-                                       std::span<const double> a, int power) {
-  const index_t m = e.size;
+/// Σ_k (qₖᵀ A qₖ) / λₖ^power over the first `kept` eigenpairs (values, columns of q [m, m]), A
+/// symmetric m×m row-major: one GEMM A·Q_kept, then a dot product per column.
+template <host_backend B>
+double weighted_quadratic_trace(const B& be, std::span<const double> values, tensor_view<const double, 2> q,
+                                index_t kept, std::span<const double> a, int power) {
+  const index_t m = q.extent(0);
+  if (kept == 0) return 0;
+  const auto qk = q.cols(0, kept);
+  std::vector<double> aq(static_cast<std::size_t>(m * kept));
+  ops::gemm(be, tensor_view<const double, 2>(a.data(), m, m), qk, tensor_view<double, 2>(aq.data(), m, kept));
   double total = 0;
-  std::vector<double> aq(static_cast<std::size_t>(m));
   for (index_t k = 0; k < kept; ++k) {
-    for (index_t i = 0; i < m; ++i) {
-      double s = 0;
-      for (index_t j = 0; j < m; ++j) s += a[std::size_t(i * m + j)] * e.vector(j, k);
-      aq[std::size_t(i)] = s;
-    }
     double quad = 0;
-    for (index_t i = 0; i < m; ++i) quad += e.vector(i, k) * aq[std::size_t(i)];
-    const double lambda = e.values[std::size_t(k)];
+    for (index_t i = 0; i < m; ++i) quad += qk(i, k) * aq[std::size_t(i * kept + k)];
+    const double lambda = values[std::size_t(k)];
     total += quad / (power == 2 ? lambda * lambda : lambda);
   }
   return total;
@@ -270,17 +270,21 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
   std::vector<double> small(static_cast<std::size_t>(m * m));
   const tensor_view<const double, 2> cv(centred.data(), K, d);
   ops::gemm(be, cv, cv, tensor_view<double, 2>(small.data(), m, m), {.transpose_a = gram, .transpose_b = !gram});
-  const auto eig = linalg::symmetric_eigen(small, m);
+  // The eigen-solver of the backend (Eigen's, LAPACK's, cuSOLVER's; the plain one on sequential).
+  std::vector<double> values(static_cast<std::size_t>(m)), vectors(static_cast<std::size_t>(m * m));
+  const tensor_view<const double, 2> q(vectors.data(), m, m);
+  ops::symmetric_eigen(be, tensor_view<const double, 2>(small.data(), m, m), tensor_view<double, 1>(values.data(), m),
+                       tensor_view<double, 2>(vectors.data(), m, m));
   const double rtol = opt.pinv_rtol < 0 ? double(std::max(d, K)) * std::numeric_limits<double>::epsilon() : opt.pinv_rtol;
   const index_t max_rank = opt.max_rank < 0 ? std::min(d, K - 1) : std::min(opt.max_rank, m);
-  const double lambda_max = m > 0 ? eig.values[0] : 0.0;
+  const double lambda_max = m > 0 ? values[0] : 0.0;
   const double cutoff = rtol * lambda_max + double(K) * opt.pinv_atol;
-  while (r.between_rank < max_rank && eig.values[std::size_t(r.between_rank)] > cutoff &&
-         eig.values[std::size_t(r.between_rank)] > 0)
+  while (r.between_rank < max_rank && values[std::size_t(r.between_rank)] > cutoff &&
+         values[std::size_t(r.between_rank)] > 0)
     ++r.between_rank;
   double trace_wb;
-  if (gram) trace_wb = weighted_quadratic_trace(eig, r.between_rank, stats.within_scatter(), 1);
-  else trace_wb = weighted_quadratic_trace(eig, r.between_rank, pass2->projected_scatter(), 2);
+  if (gram) trace_wb = weighted_quadratic_trace(be, values, q, r.between_rank, stats.within_scatter(), 1);
+  else trace_wb = weighted_quadratic_trace(be, values, q, r.between_rank, pass2->projected_scatter(), 2);
   trace_wb *= double(K) / double(N);
   if (r.between_rank == 0) trace_wb = std::numeric_limits<double>::infinity();  // no between-class spread at all
   r.nc1 = opt.divide_by_classes ? trace_wb / double(K) : trace_wb;

@@ -10,8 +10,8 @@
 //   effective_rank(be, z)               exp(entropy of σ/Σσ), σ the singular values of z [N, d]
 //                                       (Roy & Vetterli 2007): between 1 and min(N, d)
 //
-// The contributions and the Gram matrix zᵀz are computed on the backend; the d×d eigenvalue
-// problem and dimensions_for_share (a sort of d numbers) run on the host.
+// Everything but dimensions_for_share (a sort of d numbers, on the host) runs on the backend; the
+// d×d eigenvalue problem of effective_rank is the backend's solver (ops::symmetric_eigen).
 
 #include <algorithm>
 #include <cmath>
@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "../core.hpp"
-#include "../core/linalg.hpp"
 #include "infonce.hpp"
 
 namespace posttrain::contrastive {
@@ -80,8 +79,8 @@ inline index_t dimensions_for_share(std::vector<double> c, double share = 0.5) {
 }
 
 /// exp(−Σ p_k log p_k) with p = σ/Σσ over the singular values σ of z [N, d], from the
-/// eigenvalues of zᵀz (d×d, a GEMM in double on the backend; the eigenvalues on the host). 0 for
-/// an all-zero matrix.
+/// eigenvalues of zᵀz (d×d, a GEMM and the eigen-solver in double on the backend). 0 for an
+/// all-zero matrix.
 template <backend Be, tensor_of_rank<2> Z>
   requires accessible_by<Z, Be>
 double effective_rank(const Be& be, const Z& z) {
@@ -94,12 +93,14 @@ double effective_rank(const Be& be, const Z& z) {
   auto gram = allocate<double>(be, {d, d});
   const detail::matrix_in<const double, Be> zdv(zd.view());
   ops::gemm(be, zdv, zdv, gram.view(), {.transpose_a = true});
-  std::vector<double> g(static_cast<std::size_t>(d * d));
-  deep_copy(be, gram.view(), tensor_view<double, 2>(g.data(), d, d));
-  const auto eig = linalg::symmetric_eigen(g, d);
+  auto eigenvalues = allocate<double>(be, {d});
+  auto eigenvectors = allocate<double>(be, {d, d});
+  ops::symmetric_eigen(be, detail::matrix_in<const double, Be>(gram.view()), eigenvalues.view(), eigenvectors.view());
+  std::vector<double> lambdas(static_cast<std::size_t>(d));
+  deep_copy(be, eigenvalues.view(), tensor_view<double, 1>(lambdas.data(), d));
   std::vector<double> sigma;
   double total = 0;
-  for (double lambda : eig.values) {
+  for (double lambda : lambdas) {
     sigma.push_back(std::sqrt(std::max(lambda, 0.0)));
     total += sigma.back();
   }

@@ -35,6 +35,7 @@ struct argmax;
 struct gather;
 struct reverse_scan;
 struct for_each_row;
+struct symmetric_eigen;
 }  // namespace op
 
 template <class... Ops>

@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <cusolverDn.h>
+
 #include <posttrain/backends/cuda/kernels.cuh>
 #include <posttrain/backends/cuda/row_kernel.cuh>
 #include <posttrain/backends/cuda/runtime.hpp>
@@ -35,7 +37,7 @@ struct cuda_backend {
   using overrides =
       ops::op_list<ops::op::allocate, ops::op::deep_copy, ops::op::fill, ops::op::copy, ops::op::map,
                    ops::op::transform_reduce, ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::topk,
-                   ops::op::gather, ops::op::reverse_scan, ops::op::for_each_row>;
+                   ops::op::gather, ops::op::reverse_scan, ops::op::for_each_row, ops::op::symmetric_eigen>;
   static constexpr const char* name = "cuda";
 
   cudaStream_t stream = nullptr;
@@ -128,6 +130,58 @@ struct cuda_backend {
     if (beta != T(0)) copy(tensor_view<const T, 2, cuda_space>(c), cd.view());
     cuda::try_gemm(cublas, std::as_const(ad).view(), std::as_const(bd).view(), cd.view(), alpha, beta);
     copy(std::as_const(cd).view(), c);
+  }
+
+  /// cuSOLVER's divide-and-conquer syevd on a copy of a (its lower triangle, read column-major, is
+  /// a's upper one), with a solver handle of its own on this backend's stream; values descending
+  /// (see core/symmetric_eigen.hpp).
+  template <class T>
+  void symmetric_eigen(tensor_view<const T, 2, cuda_space> a, tensor_view<T, 1, cuda_space> values,
+                       tensor_view<T, 2, cuda_space> vectors) const {
+    const index_t m = a.extent(0);
+    const auto check = [](cusolverStatus_t status, const char* what) {
+      if (status != CUSOLVER_STATUS_SUCCESS)
+        throw runtime_error(detail::message("posttrain: cuSOLVER error ", int(status), " in ", what));
+    };
+    struct solver {
+      cusolverDnHandle_t handle = nullptr;
+      ~solver() {
+        if (handle) cusolverDnDestroy(handle);
+      }
+    } dn;
+    check(cusolverDnCreate(&dn.handle), "cusolverDnCreate");
+    check(cusolverDnSetStream(dn.handle, stream), "cusolverDnSetStream");
+    cuda::device_buffer<T, 2> w({m, m});
+    cuda::device_buffer<T, 1> ascending({m});
+    cuda::device_buffer<int, 1> info({1});
+    copy(a, w.view());
+    const auto n = static_cast<int>(m);
+    constexpr auto mode = CUSOLVER_EIG_MODE_VECTOR;
+    constexpr auto lower = CUBLAS_FILL_MODE_LOWER;
+    int lwork = 0;
+    if constexpr (std::is_same_v<T, float>)
+      check(cusolverDnSsyevd_bufferSize(dn.handle, mode, lower, n, w.view().data(), n, ascending.view().data(), &lwork),
+            "cusolverDnSsyevd_bufferSize");
+    else
+      check(cusolverDnDsyevd_bufferSize(dn.handle, mode, lower, n, w.view().data(), n, ascending.view().data(), &lwork),
+            "cusolverDnDsyevd_bufferSize");
+    cuda::device_buffer<T, 1> work({index_t(lwork > 0 ? lwork : 1)});
+    if constexpr (std::is_same_v<T, float>)
+      check(cusolverDnSsyevd(dn.handle, mode, lower, n, w.view().data(), n, ascending.view().data(), work.view().data(),
+                             lwork, info.view().data()),
+            "cusolverDnSsyevd");
+    else
+      check(cusolverDnDsyevd(dn.handle, mode, lower, n, w.view().data(), n, ascending.view().data(), work.view().data(),
+                             lwork, info.view().data()),
+            "cusolverDnDsyevd");
+    int status = 0;
+    deep_copy(tensor_view<const int, 1, cuda_space>(info.view()), tensor_view<int, 1, host_space>(&status, 1));
+    if (status != 0)
+      throw value_error(detail::message("posttrain::ops::symmetric_eigen: cuSOLVER syevd returned info = ", status,
+                                        " on a ", a));
+    // Eigenvector j is column j of w column-major, row j read row-major.
+    ops::for_each_row(*this, m, detail::descending_eigen_kernel{}, tensor_view<const T, 2, cuda_space>(w.view()),
+                      tensor_view<const T, 1, cuda_space>(ascending.view()), values, vectors);
   }
 
   template <class T>

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// posttrain::eigen_backend: host memory, Eigen 3.4 for GEMM and for the vectorised row kernels
-// (softmax, log_softmax, row_logsumexp), OpenMP across rows; every other op runs the generic
+// posttrain::eigen_backend: host memory, Eigen 3.4 for GEMM, the symmetric eigen-solver and the
+// vectorised row kernels (softmax, log_softmax, row_logsumexp), OpenMP across rows; every other op runs the generic
 // host loop on all threads through parallel_for. Foreign memory becomes an Eigen::Map here
 // and nowhere else.
 
 #include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <limits>
 
@@ -18,7 +19,7 @@ struct eigen_backend {
   using memory_space = host_space;
   static constexpr bool is_backend = true;
   using overrides = ops::op_list<ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::row_logsumexp,
-                                 ops::op::argmax>;
+                                 ops::op::argmax, ops::op::symmetric_eigen>;
   static constexpr const char* name = "eigen";
 
   template <class Body>
@@ -30,6 +31,11 @@ struct eigen_backend {
   // translation unit despite an extern template declaration (POSTTRAIN_EIGEN_EXTERN_GEMM).
   template <class T>
   void gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, tensor_view<T, 2> c, T alpha, T beta) const;
+
+  /// Eigen's SelfAdjointEigenSolver (Householder tridiagonalisation, then implicit symmetric QR),
+  /// on a copy of a's upper triangle; values descending (see core/symmetric_eigen.hpp).
+  template <class T>
+  void symmetric_eigen(tensor_view<const T, 2> a, tensor_view<T, 1> values, tensor_view<T, 2> vectors) const;
 
   template <class T>
   void softmax(tensor_view<const T, 2> x, tensor_view<T, 2> y) const {
@@ -163,6 +169,24 @@ void eigen_backend::gemm(tensor_view<const T, 2> a, tensor_view<const T, 2> b, t
   }
 }
 
+template <class T>
+void eigen_backend::symmetric_eigen(tensor_view<const T, 2> a, tensor_view<T, 1> values,
+                                    tensor_view<T, 2> vectors) const {
+  using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  const index_t m = a.extent(0);
+  matrix full(m, m);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = i; j < m; ++j) full(i, j) = full(j, i) = a(i, j);
+  const Eigen::SelfAdjointEigenSolver<matrix> solver(full);
+  if (solver.info() != Eigen::Success)
+    throw value_error(detail::message("posttrain::ops::symmetric_eigen: Eigen's solver did not converge on a ", a));
+  // Ascending from Eigen; descending here.
+  for (index_t k = 0; k < m; ++k) {
+    values(k) = solver.eigenvalues()(m - 1 - k);
+    for (index_t i = 0; i < m; ++i) vectors(i, k) = solver.eigenvectors()(i, m - 1 - k);
+  }
+}
+
 // Opt-in explicit instantiation. Eigen's packed GEMM is most of the compile time of a translation
 // unit that multiplies (about 20 s of 28 at -O2 on test_gemm_eigen; 90 s instrumented). With
 // POSTTRAIN_EIGEN_EXTERN_GEMM defined in every translation unit, the float and double GEMMs are
@@ -174,6 +198,10 @@ extern template void eigen_backend::gemm<float>(tensor_view<const float, 2>, ten
                                                 tensor_view<float, 2>, float, float) const;
 extern template void eigen_backend::gemm<double>(tensor_view<const double, 2>, tensor_view<const double, 2>,
                                                  tensor_view<double, 2>, double, double) const;
+extern template void eigen_backend::symmetric_eigen<float>(tensor_view<const float, 2>, tensor_view<float, 1>,
+                                                           tensor_view<float, 2>) const;
+extern template void eigen_backend::symmetric_eigen<double>(tensor_view<const double, 2>, tensor_view<double, 1>,
+                                                            tensor_view<double, 2>) const;
 #endif
 
 }  // namespace posttrain

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 #include <xtensor-blas/xblas.hpp>
+#include <xtensor-blas/xlapack.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -25,12 +26,44 @@ namespace posttrain {
 struct xtensor_backend {
   using memory_space = host_space;
   static constexpr bool is_backend = true;
-  using overrides = ops::op_list<ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::row_logsumexp>;
+  using overrides = ops::op_list<ops::op::gemm, ops::op::softmax, ops::op::log_softmax, ops::op::row_logsumexp,
+                                 ops::op::symmetric_eigen>;
   static constexpr const char* name = "xtensor";
 
   template <class Body>
   void parallel_for(index_t rows, const Body& body) const {
     detail::openmp_for_rows(rows, body);
+  }
+
+  /// LAPACK's divide-and-conquer syevd (OpenBLAS ships LAPACK in the library it links), on a copy
+  /// of a's upper triangle; values descending (see core/symmetric_eigen.hpp).
+  template <class T>
+  void symmetric_eigen(tensor_view<const T, 2> a, tensor_view<T, 1> values, tensor_view<T, 2> vectors) const {
+    using xt::blas_index_t;
+    const index_t m = a.extent(0);
+    // Row i of w holds a(i, j ≥ i): read column-major, that is the lower triangle ('L'). LAPACK
+    // leaves eigenvector j in column j, which is row j of w read row-major.
+    host_buffer<T, 2> w({m, m});
+    const auto wv = w.view();
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = i; j < m; ++j) wv(i, j) = a(i, j);
+    host_buffer<T, 1> ascending({m});
+    const auto n = static_cast<blas_index_t>(m);
+    T work_size = 0;
+    blas_index_t iwork_size = 0;
+    auto info = cxxlapack::syevd<blas_index_t>('V', 'L', n, wv.data(), n, ascending.view().data(), &work_size,
+                                                blas_index_t(-1), &iwork_size, blas_index_t(-1));
+    std::vector<T> work(static_cast<std::size_t>(work_size));
+    std::vector<blas_index_t> iwork(static_cast<std::size_t>(iwork_size));
+    if (info == 0)
+      info = cxxlapack::syevd<blas_index_t>('V', 'L', n, wv.data(), n, ascending.view().data(), work.data(),
+                                            static_cast<blas_index_t>(work.size()), iwork.data(),
+                                            static_cast<blas_index_t>(iwork.size()));
+    if (info != 0)
+      throw value_error(detail::message("posttrain::ops::symmetric_eigen: LAPACK syevd returned info = ", info,
+                                        " on a ", a));
+    ops::for_each_row(*this, m, detail::descending_eigen_kernel{}, tensor_view<const T, 2>(wv),
+                      tensor_view<const T, 1>(ascending.view()), values, vectors);
   }
 
   /// BLAS needs one unit stride per matrix: a row-major view (unit column stride) goes in as
