@@ -105,6 +105,8 @@ struct backend_members {
   template <class T, class I> void gather(view<const T> x, view<const I> index, view<T> out) const;
   template <class T, class C> void reverse_scan(view<const T> x, const C& c, view<T> y) const;
       // C is a view or an arithmetic scalar
+  template <class T> void symmetric_eigen(view<const T> a, vector_view<T> values, view<T> vectors) const;
+      // read a's upper triangle; values descending; finiteness already checked
   template <class T, std::size_t Rank> auto allocate(const index_t (&extents)[Rank]) const;  // .view()
   template <class T, std::size_t R, class S, class D>
   void deep_copy(tensor_view<const T, R, S> src, tensor_view<T, R, D> dst) const;
