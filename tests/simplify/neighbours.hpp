@@ -45,6 +45,52 @@ PT_TEMPLATE_TEST("simplify: cosine top-k against a double reference", float, dou
     }
 }
 
+PT_TEMPLATE_TEST("simplify: cosine top-k streams over blocks of the table", float, double) {
+  // 9000 rows: three blocks of the table (4096, 4096, 808), so the running top k is merged twice.
+  const ref::matrix table = ref::random_matrix(9000, 17, 8), queries = ref::random_matrix(7, 17, 9);
+  for (std::int64_t k : {1, 6}) {
+    auto dt = upload<TestType>(table), dq = upload<TestType>(queries, layout::transposed);
+    const sp::cosine_index<test_backend, TestType> index(backend(), dt.view);
+    auto scores = output<TestType>(queries.rows, k, layout::padded);
+    auto indices = output<std::int64_t>(queries.rows, k);
+    index.top_k(dq.view, scores.view, indices.view);
+    const auto got_s = download(scores.view), got_i = download(indices.view);
+    for (std::int64_t q = 0; q < queries.rows; ++q) {
+      std::vector<double> all;
+      for (std::int64_t j = 0; j < table.rows; ++j) all.push_back(cosine(queries, q, table, j));
+      std::vector<double> sorted = all;
+      std::sort(sorted.begin(), sorted.end(), std::greater<>());
+      for (std::int64_t j = 0; j < k; ++j) {
+        INFO("k " << k << ", query " << q << ", rank " << j);
+        CHECK(got_s(q, j) == Approx(sorted[std::size_t(j)]).margin(tolerance<TestType>() * 10));
+        CHECK(all[std::size_t(got_i(q, j))] == Approx(got_s(q, j)).margin(tolerance<TestType>() * 10));
+        if (j > 0) CHECK(got_s(q, j) <= got_s(q, j - 1));
+      }
+    }
+  }
+  // Exact ties across blocks: axis-aligned rows (their cosines are exactly 0, 1 or 1/√2 in any
+  // order of summation). Query e1 meets e1 at rows 5000, 8200 and 8300 (blocks 2 and 3), e0 + e1
+  // at row 7 (block 1); every other row is along e0 (cosine 0): the ties at 1 come in row order,
+  // then row 7, then the zeros from row 0 on.
+  ref::matrix axes(9000, 4, 0.0), e1(1, 4, 0.0);
+  for (std::int64_t j = 0; j < 9000; ++j) axes(j, 0) = double(1 + j % 5);
+  for (std::int64_t j : {5000, 8200, 8300}) axes(j, 0) = 0, axes(j, 1) = 3;
+  axes(7, 1) = axes(7, 0);
+  e1(0, 1) = 2;
+  auto dt = upload<TestType>(axes), dq = upload<TestType>(e1);
+  const sp::cosine_index<test_backend, TestType> index(backend(), dt.view);
+  auto scores = output<TestType>(1, 6);
+  auto indices = output<std::int32_t>(1, 6);
+  index.top_k(dq.view, scores.view, indices.view);
+  const auto s = download(scores.view), i = download(indices.view);
+  const int expected[] = {5000, 8200, 8300, 7, 0, 1};
+  for (int j = 0; j < 6; ++j) CHECK(i(0, j) == expected[j]);
+  CHECK(s(0, 0) == 1);
+  CHECK(s(0, 2) == 1);
+  CHECK(s(0, 3) == Approx(std::sqrt(0.5)));
+  CHECK(s(0, 5) == 0);
+}
+
 PT_TEMPLATE_TEST("simplify: cosine ties go to the lower row, zero rows score 0", float, double) {
   ref::matrix table(6, 3, 0.0), queries(2, 3, 0.0);
   table(0, 1) = 1, table(1, 0) = 3, table(2, 0) = 1, table(3, 2) = 2, table(4, 0) = 7;  // row 5 is zero

@@ -8,9 +8,10 @@
 //   cosine_index<B, T>(be, table [V, d])     the table's unit rows, kept on the backend
 //     .top_k(queries [n, d], scores [n, k], indices [n, k])
 //                                            s_ij = q̂_i · ê_j; the k largest of each row in
-//                                            descending order, ties to the lower index (ops::topk)
-//                                            — a GEMM and a top-k, in tiles of queries so that
-//                                            at most 2²⁴ scores are held at once
+//                                            descending order, ties to the lower index: GEMMs of
+//                                            a tile of queries against a block of the table (2²⁰
+//                                            scores at most), each block's ops::topk merged into
+//                                            the running top k by a row kernel
 //   word_vectors                             words and their vectors on the host; reads the
 //                                            word2vec / GloVe text format
 //   embedding_generator<B, T>                the k nearest words of each query word (itself
@@ -46,6 +47,42 @@ struct divide_by_norm {
   POSTTRAIN_HOST_DEVICE T operator()(T x, T squared_norm) const {
     const T norm = std::sqrt(squared_norm);
     return x / (norm > T(1e-12) ? norm : T(1e-12));
+  }
+};
+
+/// Merges a block's top k (scores and block-relative columns, descending) into the running top k
+/// of row i (descending, from earlier blocks: lower columns, so they go first on ties), in place:
+/// the running list is read backwards from its kept length while the merged list is written
+/// backwards from position k − 1, which never overtakes an unread element.
+struct merge_top_k {
+  index_t offset;  // the block's first column
+  template <class Team, class BS, class BI, class S, class I>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const BS& block_scores, const BI& block_columns,
+                                        const S& scores, const I& indices) const {
+    team.single([&] {
+      const index_t k = scores.extent(1), kb = block_scores.extent(1);
+      // How many of each list the merged top k takes: walk the two from the front.
+      index_t from_running = 0, from_block = 0;
+      while (from_running + from_block < k) {
+        const bool take_block = from_block < kb && (from_running == k || block_scores(i, from_block) > scores(i, from_running));
+        if (take_block) ++from_block;
+        else ++from_running;
+      }
+      // Then fill from the back: position p takes the smaller of the two tails.
+      index_t a = from_running - 1, b = from_block - 1;
+      for (index_t p = k - 1; p >= 0; --p) {
+        const bool take_block = a < 0 || (b >= 0 && !(block_scores(i, b) > scores(i, a)));
+        if (take_block) {
+          scores(i, p) = block_scores(i, b);
+          indices(i, p) = static_cast<typename I::value_type>(block_columns(i, b) + offset);
+          --b;
+        } else {
+          scores(i, p) = scores(i, a);
+          indices(i, p) = indices(i, a);
+          --a;
+        }
+      }
+    });
   }
 };
 
@@ -106,20 +143,38 @@ class cosine_index {
     if (scores.extent(1) > rows_)
       throw value_error(posttrain::detail::message("posttrain::", who, ": k = ", scores.extent(1),
                                                    " exceeds the table's ", rows_, " rows"));
-    const index_t n = queries.extent(0);
-    if (n == 0 || scores.extent(1) == 0) return;
+    const index_t n = queries.extent(0), k = scores.extent(1);
+    if (n == 0 || k == 0) return;
     auto unit_queries = allocate<T>(be_, {n, width_});
     unit_rows(be_, queries, unit_queries.view());
     const auto qv = tensor_view<const T, 2, typename B::memory_space>(unit_queries.view());
     const auto sv = posttrain::detail::to_view(scores);
     const auto iv = posttrain::detail::to_view(indices);
-    const index_t tile = std::clamp<index_t>((index_t{1} << 24) / std::max<index_t>(rows_, 1), 1, n);
-    auto similarity = allocate<T>(be_, {tile * rows_});
+    // Streaming: the similarities of a tile of queries against a block of the table at a time
+    // (at most 2²⁰ of them, a few MiB that stay in cache), the block's top k by ops::topk, merged
+    // into the running top k of each query. No [queries × V] buffer is held.
+    const index_t block = std::min(rows_, std::max<index_t>(k, 4096));
+    const index_t tile = std::clamp<index_t>((index_t{1} << 20) / block, 1, n);
+    auto similarity = allocate<T>(be_, {tile, block});
+    auto block_scores = allocate<T>(be_, {tile, k});
+    auto block_rows = allocate<index_t>(be_, {tile, k});
+    using space = typename B::memory_space;
     for (index_t r = 0; r < n; r += tile) {
       const index_t count = std::min(tile, n - r);
-      const tensor_view<T, 2, typename B::memory_space> s(similarity.view().data(), count, rows_);
-      ops::gemm(be_, qv.rows(r, count), unit_table(), s, {.transpose_b = true});
-      ops::topk(be_, s, sv.rows(r, count), iv.rows(r, count));
+      for (index_t c0 = 0; c0 < rows_; c0 += block) {
+        const index_t width = std::min(block, rows_ - c0), kb = std::min(k, width);
+        const auto s = similarity.view().rows(0, count).cols(0, width);
+        ops::gemm(be_, qv.rows(r, count), unit_table().rows(c0, width), s, {.transpose_b = true});
+        if (c0 == 0) {  // the first block's top k are the running ones (k ≤ width here)
+          ops::topk(be_, tensor_view<const T, 2, space>(s), sv.rows(r, count), iv.rows(r, count));
+          continue;
+        }
+        const auto bs = block_scores.view().rows(0, count).cols(0, kb);
+        const auto bi = block_rows.view().rows(0, count).cols(0, kb);
+        ops::topk(be_, tensor_view<const T, 2, space>(s), bs, bi);
+        ops::for_each_row(be_, count, detail::merge_top_k{c0}, tensor_view<const T, 2, space>(bs),
+                          tensor_view<const index_t, 2, space>(bi), sv.rows(r, count), iv.rows(r, count));
+      }
     }
   }
 
