@@ -27,7 +27,8 @@ PT_TEMPLATE_TEST("rm_eval: per-prompt best-of-k agreement on the backend", float
 
 PT_TEMPLATE_TEST("rm_eval: per-prompt all-pairs accuracy on the backend", float, double) {
   const re::tie_policy policies[] = {re::tie_policy::zero, re::tie_policy::half, re::tie_policy::exclude};
-  for (auto [prompts, k] : {std::pair{40, 6}, {3, 1}, {5, 0}, {17, 33}})
+  // k < 8, 8 ≤ k < 32 and k ≥ 32 take three kernels; 600 prompts span three blocks of 256.
+  for (auto [prompts, k] : {std::pair{40, 6}, {3, 1}, {5, 0}, {17, 33}, {9, 12}, {600, 5}})
     for (layout l : {layout::dense, layout::transposed})
       for (re::tie_policy policy : policies) {
         auto proxy = ref::random_ties(prompts, k, 5 + k, 4), gold = ref::random_ties(prompts, k, 6 + k, 4);

@@ -2,7 +2,7 @@
 #pragma once
 // Per-prompt metrics on [P, k] matrices (P prompts, k responses each) through a backend.
 //   prompt_best_of_n_agreement(be, proxy, gold, out)  any backend (composed from ops)
-//   prompt_all_pairs_accuracy(be, proxy, gold, out)    any backend (a row kernel over the k² pairs)
+//   prompt_all_pairs_accuracy(be, proxy, gold, out)    any backend (a row kernel over the pairs)
 // A row containing NaN gives NaN.
 
 #include <cstdint>
@@ -58,33 +58,83 @@ struct pair_count_reduction {
   POSTTRAIN_HOST_DEVICE accumulator result(accumulator a) const { return a; }
 };
 
-/// The counts of the ordered position (a, b) of a row: the pair's when a < b (score_pair's rules
-/// in accuracy.hpp), and on the diagonal whether response a has a NaN score.
+/// Adds the pair (a, b) to c by score_pair's rules (accuracy.hpp), without branches so that a
+/// loop over b can vectorise: a pair counts when gold is not tied (and, under
+/// tie_policy::exclude, proxy is not tied either); it earns 2 (twice the credit) when proxy agrees
+/// with gold strictly, 1 for a proxy tie under tie_policy::half.
 template <class T>
-POSTTRAIN_HOST_DEVICE pair_counts count_pair(T proxy_a, T proxy_b, T gold_a, T gold_b, bool diagonal, bool upper,
-                                             tie_policy policy) {
-  if (diagonal) return {0, 0, (proxy_a != proxy_a || gold_a != gold_a) ? 1 : 0};
-  if (!upper || gold_a == gold_b) return {0, 0, 0};
-  if (proxy_a == proxy_b) {
-    if (policy == tie_policy::exclude) return {0, 0, 0};
-    return {1, policy == tie_policy::half ? 1 : 0, 0};
-  }
-  return {1, (proxy_a > proxy_b) == (gold_a > gold_b) ? 2 : 0, 0};
+POSTTRAIN_HOST_DEVICE inline void add_pair(pair_counts& c, T pa, T pb, T ga, T gb, std::int64_t exclude,
+                                           std::int64_t half) {
+  const std::int64_t informative = ga != gb, tie = pa == pb, agree = (pa > pb) == (ga > gb);
+  c.pairs += informative & ~(tie & exclude);
+  c.credit2 += informative * (tie * half + (1 - tie) * 2 * agree);
 }
 
+/// The same with branches (score_pair's early returns), which is faster in the short scalar
+/// loops of a few responses, where a branch is well predicted.
+template <class T>
+POSTTRAIN_HOST_DEVICE inline void add_pair_branching(pair_counts& c, T pa, T pb, T ga, T gb, tie_policy policy) {
+  if (ga == gb) return;
+  if (pa == pb) {
+    if (policy == tie_policy::exclude) return;
+    ++c.pairs;
+    if (policy == tie_policy::half) ++c.credit2;
+    return;
+  }
+  ++c.pairs;
+  if ((pa > pb) == (ga > gb)) c.credit2 += 2;
+}
+
+/// Response a's pairs (a, b > a) of prompt i, and whether a has a NaN score.
+template <class P, class G>
+POSTTRAIN_HOST_DEVICE pair_counts pairs_from(const P& proxy, const G& gold, index_t i, index_t a, tie_policy policy) {
+  const auto pa = proxy(i, a), ga = gold(i, a);
+  const std::int64_t exclude = policy == tie_policy::exclude, half = policy == tie_policy::half;
+  pair_counts c{0, 0, (pa != pa || ga != ga) ? 1 : 0};
+  for (index_t b = a + 1; b < proxy.extent(1); ++b) add_pair(c, pa, proxy(i, b), ga, gold(i, b), exclude, half);
+  return c;
+}
+
+template <class R>
+POSTTRAIN_HOST_DEVICE R accuracy_of(pair_counts c) {
+  return c.nans > 0 || c.pairs == 0 ? posttrain::detail::quiet_nan<R>()
+                                    : static_cast<R>(double(c.credit2) / (2.0 * double(c.pairs)));
+}
+
+/// Many responses: one prompt per kernel row, the team reducing over its responses.
 struct all_pairs_kernel {
   tie_policy policy;
   template <class Team, class P, class G, class O>
   POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t i, const P& proxy, const G& gold, const O& out) const {
-    const index_t k = proxy.extent(1);
-    const auto c = team.reduce(k * k, pair_count_reduction{}, [&](index_t j) {
-      const index_t a = j / k, b = j - a * k;
-      return count_pair(proxy(i, a), proxy(i, b), gold(i, a), gold(i, b), a == b, a < b, policy);
-    });
-    team.single([&] {
-      using R = typename O::value_type;
-      out(i) = c.nans > 0 || c.pairs == 0 ? posttrain::detail::quiet_nan<R>()
-                                           : static_cast<R>(double(c.credit2) / (2.0 * double(c.pairs)));
+    const auto c = team.reduce(proxy.extent(1), pair_count_reduction{},
+                               [&](index_t a) { return pairs_from(proxy, gold, i, a, policy); });
+    team.single([&] { out(i) = accuracy_of<typename O::value_type>(c); });
+  }
+};
+
+/// Few responses (a reduction per prompt would cost more than its pairs): a block of prompts
+/// per kernel row, one lane per prompt counting all its pairs; with fewer than 8 responses the
+/// branching rules, faster in such short loops.
+template <bool branching>
+struct all_pairs_per_lane_kernel {
+  tie_policy policy;
+  index_t prompts_per_row;
+  template <class Team, class P, class G, class O>
+  POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t row, const P& proxy, const G& gold, const O& out) const {
+    const index_t first = row * prompts_per_row, rest = proxy.extent(0) - first;
+    team.for_each(rest < prompts_per_row ? rest : prompts_per_row, [&](index_t t) {
+      const index_t i = first + t, k = proxy.extent(1);
+      pair_counts c{0, 0, 0};
+      const std::int64_t exclude = policy == tie_policy::exclude, half = policy == tie_policy::half;
+      for (index_t a = 0; a < k; ++a) {
+        const auto pa = proxy(i, a), ga = gold(i, a);
+        c.nans += (pa != pa || ga != ga) ? 1 : 0;
+        for (index_t b = a + 1; b < k; ++b) {
+          if constexpr (branching) add_pair_branching(c, pa, proxy(i, b), ga, gold(i, b), policy);
+          else add_pair(c, pa, proxy(i, b), ga, gold(i, b), exclude, half);
+        }
+      }
+      out(i) = accuracy_of<typename O::value_type>(c);
     });
   }
 };
@@ -115,16 +165,26 @@ void prompt_best_of_n_agreement(const B& be, const P& proxy, const G& gold, cons
 }
 
 /// out[p] = accuracy over the C(k, 2) pairs of row p (NaN when no pair is informative), for
-/// proxy and gold [P, k], on any backend: one row kernel per prompt, a reduction over the k²
-/// ordered positions (a, b) that counts those with a < b. The counts are integers, so every
-/// backend gives the same result whatever the order of the sum.
+/// proxy and gold [P, k], on any backend: a row kernel, one prompt per kernel row (k ≥ 32) or one
+/// prompt per lane. The counts are integers, so every backend gives the same result whatever the
+/// order of the sum.
 template <backend B, tensor_of_rank<2> P, tensor_of_rank<2> G, mutable_tensor O>
   requires accessible_by<P, B> && accessible_by<G, B> && accessible_by<O, B> && (O::rank == 1)
 void prompt_all_pairs_accuracy(const B& be, const P& proxy, const G& gold, const O& out,
                                tie_policy policy = tie_policy::zero) {
   detail::check_batched("rm_eval::prompt_all_pairs_accuracy", proxy, gold, out);
-  ops::for_each_row(be, proxy.extent(0), detail::all_pairs_kernel{policy}, posttrain::detail::to_const_view(proxy),
-                    posttrain::detail::to_const_view(gold), posttrain::detail::to_view(out));
+  const auto pv = posttrain::detail::to_const_view(proxy);
+  const auto gv = posttrain::detail::to_const_view(gold);
+  const auto ov = posttrain::detail::to_view(out);
+  const index_t prompts = pv.extent(0), k = pv.extent(1);
+  if (k >= 32) {
+    ops::for_each_row(be, prompts, detail::all_pairs_kernel{policy}, pv, gv, ov);
+  } else {
+    constexpr index_t per_row = 256;
+    const index_t rows = (prompts + per_row - 1) / per_row;
+    if (k < 8) ops::for_each_row(be, rows, detail::all_pairs_per_lane_kernel<true>{policy, per_row}, pv, gv, ov);
+    else ops::for_each_row(be, rows, detail::all_pairs_per_lane_kernel<false>{policy, per_row}, pv, gv, ov);
+  }
 }
 
 }  // namespace posttrain::rm_eval
