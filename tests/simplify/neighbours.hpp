@@ -16,6 +16,24 @@ double cosine(const ref::matrix& a, std::int64_t i, const ref::matrix& b, std::i
   return dot / (std::max(std::sqrt(na), 1e-12) * std::max(std::sqrt(nb), 1e-12));
 }
 
+/// Each query's scores are the k best cosines in descending order (against the double
+/// reference), and each returned row's own cosine is its score (robust to near-ties).
+void check_top_k(const ref::matrix& table, const ref::matrix& queries, const ref::matrix& got_s,
+                 const ref::matrix& got_i, double margin) {
+  for (std::int64_t q = 0; q < queries.rows; ++q) {
+    std::vector<double> all;
+    for (std::int64_t j = 0; j < table.rows; ++j) all.push_back(cosine(queries, q, table, j));
+    std::vector<double> sorted = all;
+    std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    for (std::int64_t j = 0; j < got_s.cols; ++j) {
+      INFO("query " << q << ", rank " << j);
+      CHECK(got_s(q, j) == Approx(sorted[std::size_t(j)]).margin(margin));
+      CHECK(all[std::size_t(got_i(q, j))] == Approx(got_s(q, j)).margin(margin));
+      if (j > 0) CHECK(got_s(q, j) <= got_s(q, j - 1));
+    }
+  }
+}
+
 }  // namespace
 
 PT_TEMPLATE_TEST("simplify: cosine top-k against a double reference", float, double) {
@@ -30,18 +48,7 @@ PT_TEMPLATE_TEST("simplify: cosine top-k against a double reference", float, dou
       auto scores = output<TestType>(queries.rows, k, lq);
       auto indices = output<std::int64_t>(queries.rows, k);
       index.top_k(dq.view, scores.view, indices.view);
-      const auto got_s = download(scores.view), got_i = download(indices.view);
-      for (std::int64_t q = 0; q < queries.rows; ++q) {
-        std::vector<double> all;
-        for (std::int64_t j = 0; j < table.rows; ++j) all.push_back(cosine(queries, q, table, j));
-        std::vector<double> sorted = all;
-        std::sort(sorted.begin(), sorted.end(), std::greater<>());
-        for (std::int64_t j = 0; j < k; ++j) {
-          CHECK(got_s(q, j) == Approx(sorted[std::size_t(j)]).margin(tolerance<TestType>() * 10));
-          // The index's own cosine is the score (robust to near-ties).
-          CHECK(all[std::size_t(got_i(q, j))] == Approx(got_s(q, j)).margin(tolerance<TestType>() * 10));
-        }
-      }
+      check_top_k(table, queries, download(scores.view), download(indices.view), tolerance<TestType>() * 10);
     }
 }
 
@@ -54,19 +61,8 @@ PT_TEMPLATE_TEST("simplify: cosine top-k streams over blocks of the table", floa
     auto scores = output<TestType>(queries.rows, k, layout::padded);
     auto indices = output<std::int64_t>(queries.rows, k);
     index.top_k(dq.view, scores.view, indices.view);
-    const auto got_s = download(scores.view), got_i = download(indices.view);
-    for (std::int64_t q = 0; q < queries.rows; ++q) {
-      std::vector<double> all;
-      for (std::int64_t j = 0; j < table.rows; ++j) all.push_back(cosine(queries, q, table, j));
-      std::vector<double> sorted = all;
-      std::sort(sorted.begin(), sorted.end(), std::greater<>());
-      for (std::int64_t j = 0; j < k; ++j) {
-        INFO("k " << k << ", query " << q << ", rank " << j);
-        CHECK(got_s(q, j) == Approx(sorted[std::size_t(j)]).margin(tolerance<TestType>() * 10));
-        CHECK(all[std::size_t(got_i(q, j))] == Approx(got_s(q, j)).margin(tolerance<TestType>() * 10));
-        if (j > 0) CHECK(got_s(q, j) <= got_s(q, j - 1));
-      }
-    }
+    INFO("k " << k);
+    check_top_k(table, queries, download(scores.view), download(indices.view), tolerance<TestType>() * 10);
   }
   // Exact ties across blocks: axis-aligned rows (their cosines are exactly 0, 1 or 1/√2 in any
   // order of summation). Query e1 meets e1 at rows 5000, 8200 and 8300 (blocks 2 and 3), e0 + e1
