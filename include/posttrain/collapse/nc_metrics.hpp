@@ -19,6 +19,10 @@
 // the K×K projected scatter of the second pass. When d ≤ K the d×d side is the small one:
 // with M̃M̃ᵀ = U diag(μ) Uᵀ,  tr(Σ_W Σ_B⁺) = K · Σ_k μ_k⁻¹ (Uᵀ S_W U)_kk / N.
 // The pseudo-inverse keeps the eigenvalues above rtol·λ_max + K·atol, at most max_rank of them.
+//
+// Backends: host backends only, since the statistics they read come from stats.hpp's host passes
+// and the K×K and d×d products are taken on host vectors; the eigen-decomposition is the
+// backend's solver (ops::symmetric_eigen).
 
 #include <cmath>
 #include <cstdio>

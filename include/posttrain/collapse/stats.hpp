@@ -12,6 +12,9 @@
 // Which route carries the within-class scatter into NC1 (scatter_route): `projected` costs
 // O(N·d·K) in the second pass and K×K memory; `gram` costs O(N·d²) in the first pass and d×d
 // memory. `automatic` takes the smaller: gram when d ≤ K, projected otherwise.
+//
+// Backends: the passes take host backends only. Their per-class sums and NCC counts are host
+// loops over the batch, not yet row kernels; the GEMMs within them are the backend's.
 
 #include <cmath>
 #include <cstdint>
