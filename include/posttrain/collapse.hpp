@@ -4,3 +4,4 @@
 // from them, per layer.
 #include "collapse/nc_metrics.hpp"
 #include "collapse/stats.hpp"
+#include "io/collapse_statistics.hpp"

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <posttrain/collapse/nc_metrics.hpp>
+#include <posttrain/io/collapse_statistics.hpp>
 
 #include "arrays.hpp"
 
@@ -112,7 +113,7 @@ struct class_statistics_py {
 
   std::string state() const {
     std::ostringstream out;
-    stats.save(out);
+    posttrain::io::save(out, stats);
     return out.str();
   }
 };
@@ -186,7 +187,7 @@ void bind_collapse(nb::module_& m) {
       .def("__getstate__", &class_statistics_py::state)
       .def("__setstate__", [](class_statistics_py& self, const std::string& state) {
         std::istringstream in(state);
-        new (&self) class_statistics_py{nc::class_statistics::load(in, "<pickle>")};
+        new (&self) class_statistics_py{posttrain::io::load_class_statistics(in, "<pickle>")};
       });
 }
 

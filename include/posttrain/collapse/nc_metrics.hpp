@@ -20,9 +20,11 @@
 // with M̃M̃ᵀ = U diag(μ) Uᵀ,  tr(Σ_W Σ_B⁺) = K · Σ_k μ_k⁻¹ (Uᵀ S_W U)_kk / N.
 // The pseudo-inverse keeps the eigenvalues above rtol·λ_max + K·atol, at most max_rank of them.
 //
-// Backends: host backends only, since the statistics they read come from stats.hpp's host passes
-// and the K×K and d×d products are taken on host vectors; the eigen-decomposition is the
-// backend's solver (ops::symmetric_eigen).
+// Backends: any. The statistics are on the host (stats.hpp); the metrics take their O(K·d)
+// means, norms and traces there, and everything larger on the backend: the K×K products a block
+// of rows at a time, each block reduced by a row kernel (kernels.hpp) to the few sums CDNV, NC2
+// and the ETF errors need; the m×m product of the small side, its eigen-decomposition (the
+// backend's solver, ops::symmetric_eigen) and NC1's weighted trace.
 
 #include <cmath>
 #include <cstdio>
@@ -125,40 +127,36 @@ struct nc_result {
 
 namespace detail {
 
-/// Calls visit(c, row) for each row c of X·Yᵀ (X, Y [K, d] row-major double), computed a block
-/// of rows at a time on the backend so that a K×K matrix is never held for large K.
-template <host_backend B, class Visit>
-void for_product_rows(const B& be, const std::vector<double>& x, const std::vector<double>& y, index_t K, index_t d,
-                      Visit&& visit) {
+/// Per-row sums (product_row_sums_kernel) of X·Yᵀ for X, Y [K, d] in be's memory, computed a block
+/// of rows at a time on the backend, so that a K×K matrix is never held for large K; the sums
+/// are added on the host, in row order. error_scale < 0 gives the first pass's five sums, else
+/// the ETF error's sum of squares.
+template <backend B, class X, class Yv, class N, class V>
+row_sums sum_product_rows(const B& be, const X& x, const Yv& y, const N& norms, const V& variances, double error_scale,
+                          bool cosines, bool cdnv) {
+  const index_t K = x.extent(0);
   const index_t block = std::max<index_t>(1, std::min<index_t>(K, (index_t{1} << 22) / K));
-  std::vector<double> rows(static_cast<std::size_t>(block * K));
-  const tensor_view<const double, 2> yv(y.data(), K, d);
+  auto rows = allocate<double>(be, {block, K});
+  auto sums = allocate<double>(be, {K, index_t(row_sums::count)});
   for (index_t r0 = 0; r0 < K; r0 += block) {
     const index_t count = std::min(block, K - r0);
-    const tensor_view<const double, 2> xv(x.data() + r0 * d, count, d);
-    ops::gemm(be, xv, yv, tensor_view<double, 2>(rows.data(), count, K), {.transpose_b = true});
-    for (index_t i = 0; i < count; ++i) visit(r0 + i, rows.data() + i * K);
+    const auto p = rows.view().rows(0, count);
+    ops::gemm(be, x.rows(r0, count), y, p, {.transpose_b = true});
+    ops::for_each_row(be, count, product_row_sums_kernel{r0, error_scale, cosines, cdnv},
+                      tensor_view<const double, 2, typename B::memory_space>(p), norms, variances, sums.view());
   }
+  const auto host = host_copy(be, sums.view());
+  row_sums total{};
+  for (index_t r = 0; r < K; ++r)
+    for (int k = 0; k < row_sums::count; ++k) total.v[k] += host[std::size_t(r * row_sums::count + k)];
+  return total;
 }
 
-/// ‖XYᵀ/‖XYᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F (two passes over the product's rows).
-template <host_backend B>
-double etf_error(const B& be, const std::vector<double>& x, const std::vector<double>& y, index_t K, index_t d) {
-  double frob2 = 0;
-  for_product_rows(be, x, y, K, d, [&](index_t, const double* row) {
-    for (index_t c = 0; c < K; ++c) frob2 += row[c] * row[c];
-  });
+/// ‖XYᵀ/‖XYᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F given ‖XYᵀ‖_F² (a second pass over the product's rows).
+template <backend B, class X, class Yv, class N>
+double etf_error(const B& be, const X& x, const Yv& y, const N& none, double frob2) {
   if (frob2 == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double inv = 1 / std::sqrt(frob2), scale = 1 / std::sqrt(double(K - 1));
-  double err2 = 0;
-  for_product_rows(be, x, y, K, d, [&](index_t r, const double* row) {
-    for (index_t c = 0; c < K; ++c) {
-      const double target = ((r == c ? 1.0 : 0.0) - 1.0 / double(K)) * scale;
-      const double e = row[c] * inv - target;
-      err2 += e * e;
-    }
-  });
-  return std::sqrt(err2);
+  return std::sqrt(sum_product_rows(be, x, y, none, none, 1 / std::sqrt(frob2), false, false).v[0]);
 }
 
 inline std::vector<double> row_norms(const std::vector<double>& v, index_t K, index_t d) {
@@ -171,9 +169,11 @@ inline std::vector<double> row_norms(const std::vector<double>& v, index_t K, in
   return n;
 }
 
-/// NC2 for the rows of v [K, d].
-template <host_backend B>
-simplex_geometry geometry_of(const B& be, const std::vector<double>& v, index_t K, index_t d) {
+/// NC2 for the rows of v [K, d] (host) and their copy v_be in be's memory; with variances (the
+/// class means' case) it also returns the CDNV's sum over pairs.
+template <backend B, class Vb>
+simplex_geometry geometry_of(const B& be, const std::vector<double>& v, const Vb& v_be, index_t K, index_t d,
+                             const std::vector<double>* variances = nullptr, double* cdnv_sum = nullptr) {
   simplex_geometry g;
   const auto norms = row_norms(v, K, d);
   double mean = 0;
@@ -183,42 +183,41 @@ simplex_geometry geometry_of(const B& be, const std::vector<double>& v, index_t 
   for (double x : norms) var += (x - mean) * (x - mean);
   g.equinorm = std::sqrt(var / double(K - 1)) / mean;
   // Cosines about the ETF value −1/(K−1), so the sums do not cancel near a simplex.
-  const double etf = -1.0 / double(K - 1);
-  double abs_sum = 0, sum = 0, sum2 = 0;
-  for_product_rows(be, v, v, K, d, [&](index_t r, const double* row) {
-    for (index_t c = r + 1; c < K; ++c) {
-      const double dev = row[c] / (norms[std::size_t(r)] * norms[std::size_t(c)]) - etf;
-      abs_sum += std::abs(dev), sum += dev, sum2 += dev * dev;
-    }
-  });
+  const auto norms_be = on_backend(be, norms.data(), K);
+  const auto var_be = on_backend(be, variances ? variances->data() : norms.data(), variances ? K : 0);
+  const auto nv = tensor_view<const double, 1, typename B::memory_space>(norms_be.view());
+  const auto vv = tensor_view<const double, 1, typename B::memory_space>(var_be.view());
+  const auto s = sum_product_rows(be, v_be, v_be, nv, vv, -1, true, variances != nullptr);
   const double pairs = double(K) * double(K - 1) / 2;
-  g.equiangularity = abs_sum / pairs;
-  g.cosine_std = std::sqrt(std::max(0.0, sum2 / pairs - (sum / pairs) * (sum / pairs)));
-  g.etf_error = etf_error(be, v, v, K, d);
+  g.equiangularity = s.v[1] / pairs;
+  g.cosine_std = std::sqrt(std::max(0.0, s.v[3] / pairs - (s.v[2] / pairs) * (s.v[2] / pairs)));
+  g.etf_error = etf_error(be, v_be, v_be, nv, s.v[0]);
+  if (cdnv_sum) *cdnv_sum = s.v[4];
   return g;
 }
 
-/// Σ_k (qₖᵀ A qₖ) / λₖ^power over the first `kept` eigenpairs (values, columns of q [m, m]), A
-/// symmetric m×m row-major: one GEMM A·Q_kept, then a dot product per column.
-template <host_backend B>
-double weighted_quadratic_trace(const B& be, std::span<const double> values, tensor_view<const double, 2> q,
-                                index_t kept, std::span<const double> a, int power) {
+/// Σ_k (qₖᵀ A qₖ) / λₖ^power over the first `kept` eigenpairs (values, columns of q [m, m], both
+/// in be's memory), A symmetric m×m row-major on the host: one GEMM A·Q_kept, then a row kernel
+/// sums each row's terms.
+template <backend B, class L, class Q>
+double weighted_quadratic_trace(const B& be, const L& values, const Q& q, index_t kept, std::span<const double> a,
+                                int power) {
   const index_t m = q.extent(0);
   if (kept == 0) return 0;
+  using space = typename B::memory_space;
   const auto qk = q.cols(0, kept);
-  std::vector<double> aq(static_cast<std::size_t>(m * kept));
-  ops::gemm(be, tensor_view<const double, 2>(a.data(), m, m), qk, tensor_view<double, 2>(aq.data(), m, kept));
+  const auto a_be = on_backend(be, a.data(), m, m);
+  auto aq = allocate<double>(be, {m, kept});
+  ops::gemm(be, tensor_view<const double, 2, space>(a_be.view()), qk, aq.view());
+  auto rows = allocate<double>(be, {m});
+  ops::for_each_row(be, m, weighted_row_kernel{power}, qk, tensor_view<const double, 2, space>(aq.view()),
+                    values.slice(0, kept), rows.view());
   double total = 0;
-  for (index_t k = 0; k < kept; ++k) {
-    double quad = 0;
-    for (index_t i = 0; i < m; ++i) quad += qk(i, k) * aq[std::size_t(i * kept + k)];
-    const double lambda = values[std::size_t(k)];
-    total += quad / (power == 2 ? lambda * lambda : lambda);
-  }
+  for (const double x : host_copy(be, rows.view())) total += x;
   return total;
 }
 
-template <host_backend B, class Pass2>
+template <backend B, class Pass2>
 nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2, const nc_options& opt,
                   const linear_classifier* clf) {
   const index_t K = stats.classes(), d = stats.dim();
@@ -237,17 +236,20 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
   if (pass2 && pass2->samples() != N)
     throw value_error(message("posttrain::collapse::nc_metrics: the second pass saw ", pass2->samples(),
                               " rows but the first saw ", N, "; both passes must cover the same features"));
+  using space = typename B::memory_space;
   nc_result r;
   r.samples = N, r.classes = K, r.dim = d;
 
-  // Centred means C [K, d] (the rows of M̃ᵀ).
+  // Centred means C [K, d] (the rows of M̃ᵀ), on the host where the statistics are, and on be.
   const auto means = stats.class_means();
   const auto g = stats.global_mean_of(opt.mean);
   std::vector<double> centred(means.size());
   for (index_t c = 0; c < K; ++c)
     for (index_t j = 0; j < d; ++j) centred[std::size_t(c * d + j)] = means[std::size_t(c * d + j)] - g[std::size_t(j)];
+  const auto centred_buffer = on_backend(be, centred.data(), K, d);
+  const auto cv = tensor_view<const double, 2, space>(centred_buffer.view());
 
-  // Traces, CDNV and NC2 of the means.
+  // Traces; CDNV and NC2 of the means from one pass over the rows of C·Cᵀ.
   const auto counts = stats.counts();
   const auto ss = stats.within_sum_squares();
   for (index_t c = 0; c < K; ++c) r.within_trace += ss[std::size_t(c)];
@@ -256,46 +258,43 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
   for (double x : norms) r.between_trace += x * x;
   r.between_trace /= double(K);
   r.trace_ratio = r.within_trace / r.between_trace;
+  std::vector<double> variances(static_cast<std::size_t>(K));
+  for (index_t c = 0; c < K; ++c) variances[std::size_t(c)] = ss[std::size_t(c)] / double(counts[std::size_t(c)]);
   double cdnv = 0;
-  for_product_rows(be, centred, centred, K, d, [&](index_t a, const double* row) {
-    const double var_a = ss[std::size_t(a)] / double(counts[std::size_t(a)]);
-    for (index_t b = a + 1; b < K; ++b) {
-      const double dist2 = norms[std::size_t(a)] * norms[std::size_t(a)] + norms[std::size_t(b)] * norms[std::size_t(b)] - 2 * row[b];
-      const double var_b = ss[std::size_t(b)] / double(counts[std::size_t(b)]);
-      cdnv += (var_a + var_b) / (2 * std::max(dist2, 0.0));
-    }
-  });
+  r.means = geometry_of(be, centred, cv, K, d, &variances, &cdnv);
   r.cdnv = cdnv / (double(K) * double(K - 1) / 2);
-  r.means = geometry_of(be, centred, K, d);
 
-  // NC1 through the small side.
+  // NC1 through the small side, with the backend's eigen-solver (Eigen's, LAPACK's, cuSOLVER's;
+  // the plain one on sequential).
   const bool gram = stats.route() == scatter_route::gram;
   const index_t m = gram ? d : K;
-  std::vector<double> small(static_cast<std::size_t>(m * m));
-  const tensor_view<const double, 2> cv(centred.data(), K, d);
-  ops::gemm(be, cv, cv, tensor_view<double, 2>(small.data(), m, m), {.transpose_a = gram, .transpose_b = !gram});
-  // The eigen-solver of the backend (Eigen's, LAPACK's, cuSOLVER's; the plain one on sequential).
-  std::vector<double> values(static_cast<std::size_t>(m)), vectors(static_cast<std::size_t>(m * m));
-  const tensor_view<const double, 2> q(vectors.data(), m, m);
-  ops::symmetric_eigen(be, tensor_view<const double, 2>(small.data(), m, m), tensor_view<double, 1>(values.data(), m),
-                       tensor_view<double, 2>(vectors.data(), m, m));
+  auto small = allocate<double>(be, {m, m});
+  ops::gemm(be, cv, cv, small.view(), {.transpose_a = gram, .transpose_b = !gram});
+  auto values = allocate<double>(be, {m});
+  auto vectors = allocate<double>(be, {m, m});
+  ops::symmetric_eigen(be, tensor_view<const double, 2, space>(small.view()), values.view(), vectors.view());
+  const auto host_values = host_copy(be, values.view());
   const double rtol = opt.pinv_rtol < 0 ? double(std::max(d, K)) * std::numeric_limits<double>::epsilon() : opt.pinv_rtol;
   const index_t max_rank = opt.max_rank < 0 ? std::min(d, K - 1) : std::min(opt.max_rank, m);
-  const double lambda_max = m > 0 ? values[0] : 0.0;
+  const double lambda_max = m > 0 ? host_values[0] : 0.0;
   const double cutoff = rtol * lambda_max + double(K) * opt.pinv_atol;
-  while (r.between_rank < max_rank && values[std::size_t(r.between_rank)] > cutoff &&
-         values[std::size_t(r.between_rank)] > 0)
+  while (r.between_rank < max_rank && host_values[std::size_t(r.between_rank)] > cutoff &&
+         host_values[std::size_t(r.between_rank)] > 0)
     ++r.between_rank;
+  const auto lv = tensor_view<const double, 1, space>(values.view());
+  const auto qv = tensor_view<const double, 2, space>(vectors.view());
   double trace_wb;
-  if (gram) trace_wb = weighted_quadratic_trace(be, values, q, r.between_rank, stats.within_scatter(), 1);
-  else trace_wb = weighted_quadratic_trace(be, values, q, r.between_rank, pass2->projected_scatter(), 2);
+  if (gram) trace_wb = weighted_quadratic_trace(be, lv, qv, r.between_rank, stats.within_scatter(), 1);
+  else trace_wb = weighted_quadratic_trace(be, lv, qv, r.between_rank, pass2->projected_scatter(), 2);
   trace_wb *= double(K) / double(N);
   if (r.between_rank == 0) trace_wb = std::numeric_limits<double>::infinity();  // no between-class spread at all
   r.nc1 = opt.divide_by_classes ? trace_wb / double(K) : trace_wb;
 
   // NC2 and NC3 of the classifier.
   if (clf) {
-    r.classifier = geometry_of(be, clf->weight, K, d);
+    const auto w_buffer = on_backend(be, clf->weight.data(), K, d);
+    const auto wv = tensor_view<const double, 2, space>(w_buffer.view());
+    r.classifier = geometry_of(be, clf->weight, wv, K, d);
     const auto wn = row_norms(clf->weight, K, d);
     double w2 = 0, m2 = 0;
     for (double x : wn) w2 += x * x;
@@ -307,7 +306,9 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
       dual += e * e;
     }
     r.self_duality = dual;
-    r.classifier_means_etf_error = etf_error(be, clf->weight, centred, K, d);
+    const tensor_view<const double, 1, space> none(nullptr, 0);
+    const double frob2 = sum_product_rows(be, wv, cv, none, none, -1, false, false).v[0];
+    r.classifier_means_etf_error = etf_error(be, wv, cv, none, frob2);
   }
   if (pass2) {
     r.ncc_accuracy = double(pass2->ncc_correct()) / double(N);
@@ -320,14 +321,14 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
 
 /// NC1–NC4 from both passes. The classifier (optional) gives NC2/NC3 for W; the NCC mismatch
 /// needs it in the second pass as well.
-template <host_backend B, class T>
+template <backend B, class T>
 nc_result nc_metrics(const B& be, const class_statistics& stats, const second_pass_statistics<T>& pass2,
                      const nc_options& options = {}, const linear_classifier* classifier = nullptr) {
   return detail::compute(be, stats, &pass2, options, classifier);
 }
 
 /// NC1–NC3 from pass 1 alone (the gram route; NC4 needs a second pass and is absent).
-template <host_backend B>
+template <backend B>
 nc_result nc_metrics(const B& be, const class_statistics& stats, const nc_options& options = {},
                      const linear_classifier* classifier = nullptr) {
   return detail::compute(be, stats, static_cast<const second_pass_statistics<double>*>(nullptr), options, classifier);
@@ -335,7 +336,7 @@ nc_result nc_metrics(const B& be, const class_statistics& stats, const nc_option
 
 /// NC1–NC4 of an in-memory feature matrix [N, d] with labels [N] in 0..K−1: both passes, in
 /// batches of options.batch_rows (memory O(K·d + batch·d) beyond the input).
-template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+template <backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
   requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type>
 nc_result nc_metrics(const B& be, const H& features, const Y& labels, index_t classes, const nc_options& options = {},
                      const linear_classifier* classifier = nullptr) {
@@ -363,7 +364,7 @@ nc_result nc_metrics(const B& be, const H& features, const Y& labels, index_t cl
 
 /// The metrics of each layer's features (all [N, d_l], one label vector), as Li et al. use
 /// them to pick the layer to fine-tune (the one with the lowest NC1 on the downstream data).
-template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+template <backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
   requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type>
 std::vector<nc_result> layerwise_nc_metrics(const B& be, std::span<const H> layers, const Y& labels, index_t classes,
                                             const nc_options& options = {}) {

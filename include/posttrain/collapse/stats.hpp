@@ -5,7 +5,7 @@
 //
 //   class_statistics         pass 1: per-class counts, feature sums and within-class sums of
 //                            squares, and (gram route) the d×d within-class scatter; all in
-//                            double, merged with Chan's parallel update, saved and loaded as text.
+//                            double, merged with Chan's parallel update.
 //   second_pass_statistics   pass 2, once the class means are known: the K×K projected scatter
 //                            M̃ᵀ S_W M̃ (projected route) and the nearest-class-centre counts.
 //
@@ -13,21 +13,20 @@
 // O(N·d·K) in the second pass and K×K memory; `gram` costs O(N·d²) in the first pass and d×d
 // memory. `automatic` takes the smaller: gram when d ≤ K, projected otherwise.
 //
-// Backends: the passes take host backends only. Their per-class sums and NCC counts are host
-// loops over the batch, not yet row kernels; the GEMMs within them are the backend's.
+// Backends: any. The batches are read where they are: the per-class sums, the centring and the
+// nearest-class-centre rule are row kernels (kernels.hpp), the products GEMMs. The statistics
+// themselves, O(K·d + d²) numbers, stay on the host in double, where they are merged and written
+// to files (io/collapse_statistics.hpp); the labels come to the host to be checked and grouped
+// by class.
 
 #include <cmath>
 #include <cstdint>
-#include <istream>
-#include <mutex>
-#include <ostream>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../core.hpp"
-#include "../io/numbers.hpp"
+#include "kernels.hpp"
 
 namespace posttrain::collapse {
 
@@ -52,21 +51,21 @@ struct linear_classifier {
     requires W::space::host_accessible && Bv::space::host_accessible
   linear_classifier(const W& w, const Bv& b) : classes(w.extent(0)), dim(w.extent(1)) {
     if (b.extent(0) != 0 && b.extent(0) != classes)
-      throw shape_error(detail::message("posttrain::collapse::linear_classifier: bias is ", detail::to_view(b),
-                                        " but weight is ", detail::to_view(w), "; the bias needs one value per class (",
+      throw shape_error(posttrain::detail::message("posttrain::collapse::linear_classifier: bias is ", posttrain::detail::to_view(b),
+                                        " but weight is ", posttrain::detail::to_view(w), "; the bias needs one value per class (",
                                         classes, ") or none"));
     weight.resize(static_cast<std::size_t>(classes * dim));
     for (index_t c = 0; c < classes; ++c)
       for (index_t j = 0; j < dim; ++j) {
         const double v = static_cast<double>(w(c, j));
         if (!std::isfinite(v))
-          throw value_error(detail::message("posttrain::collapse::linear_classifier: weight(", c, ",", j, ") is ", v));
+          throw value_error(posttrain::detail::message("posttrain::collapse::linear_classifier: weight(", c, ",", j, ") is ", v));
         weight[static_cast<std::size_t>(c * dim + j)] = v;
       }
     for (index_t c = 0; c < b.extent(0); ++c) {
       const double v = static_cast<double>(b(c));
       if (!std::isfinite(v))
-        throw value_error(detail::message("posttrain::collapse::linear_classifier: bias(", c, ") is ", v));
+        throw value_error(posttrain::detail::message("posttrain::collapse::linear_classifier: bias(", c, ") is ", v));
       bias.push_back(v);
     }
   }
@@ -79,20 +78,20 @@ namespace detail {
 
 using posttrain::detail::message;
 
-/// Checks one batch of features [n, d] and labels [n] at the API boundary: d, n and labels in
-/// [0, K), each error naming the row (offset by the rows seen before). Finiteness is checked
-/// after the pass, through the sums it produced (NaN and Inf propagate into them), so a clean
-/// batch costs no extra read: see find_non_finite.
+/// Checks one batch of features [n, d] and labels [n] (y_host, brought to the host) at the API
+/// boundary: d, n and labels in [0, K), each error naming the row (offset by the rows seen
+/// before). Finiteness is checked after the pass, through the sums it produced (NaN and Inf
+/// propagate into them), so a clean batch costs no extra read: see report_non_finite.
 template <class H, class Y>
-void check_batch(std::string_view who, const H& h, const Y& y, index_t classes, index_t dim, index_t rows_before) {
+void check_batch(std::string_view who, const H& h, const Y& y_host, index_t classes, index_t dim, index_t rows_before) {
   if (h.extent(1) != dim)
     throw shape_error(message("posttrain::collapse::", who, ": features are ", posttrain::detail::to_view(h),
                               "; expected ", dim, " columns (the feature dimension these statistics were made for)"));
-  if (y.extent(0) != h.extent(0))
-    throw shape_error(message("posttrain::collapse::", who, ": labels are ", posttrain::detail::to_view(y),
-                              " but features are ", posttrain::detail::to_view(h), "; one label per feature row"));
+  if (y_host.extent(0) != h.extent(0))
+    throw shape_error(message("posttrain::collapse::", who, ": labels are [", y_host.extent(0), "] but features are ",
+                              posttrain::detail::to_view(h), "; one label per feature row"));
   for (index_t i = 0; i < h.extent(0); ++i) {
-    const auto label = y(i);
+    const auto label = y_host(i);
     if (label < 0 || static_cast<index_t>(label) >= classes)
       throw value_error(message("posttrain::collapse::", who, ": label of row ", rows_before + i, " is ",
                                 static_cast<long long>(label), ", outside 0..", classes - 1));
@@ -100,9 +99,12 @@ void check_batch(std::string_view who, const H& h, const Y& y, index_t classes, 
 }
 
 /// Called when a pass's results are not finite: names the first non-finite feature, or (all
-/// features finite) says that the values overflowed.
-template <class H>
-[[noreturn]] void report_non_finite(std::string_view who, const H& h, index_t rows_before) {
+/// features finite) says that the values overflowed. The features come to the host to be searched
+/// (this is the error path).
+template <backend B, class H>
+[[noreturn]] void report_non_finite(const B& be, std::string_view who, const H& features, index_t rows_before) {
+  const auto copy = posttrain::detail::to_host(be, features);
+  const auto h = copy.view();
   for (index_t i = 0; i < h.extent(0); ++i)
     for (index_t j = 0; j < h.extent(1); ++j)
       if (!std::isfinite(static_cast<double>(h(i, j))))
@@ -119,21 +121,66 @@ bool all_finite(const Range& r) {
   return true;
 }
 
-/// Calls f(row) with row[j] = h(i, j): a plain pointer when the rows are contiguous (so the
-/// inner loops vectorise), a strided accessor otherwise.
-template <class H, class F>
-void with_row(const H& h, index_t i, F&& f) {
-  using value = typename H::value_type;
-  if (h.stride(1) == 1) {
-    f(static_cast<const value*>(h.data() + i * h.stride(0)));
-  } else {
-    struct strided {
-      const value* p;
-      index_t s;
-      const value& operator[](index_t j) const { return p[j * s]; }
-    };
-    f(strided{h.data() + i * h.stride(0), h.stride(1)});
-  }
+/// A vector in any memory space, copied to a host buffer (labels: they are checked, and sorted
+/// by class, on the host).
+template <backend B, class V>
+host_buffer<std::remove_const_t<typename V::value_type>, 1> vector_on_host(const B& be, const V& v) {
+  host_buffer<std::remove_const_t<typename V::value_type>, 1> h({v.extent(0)});
+  deep_copy(be, v, h.view());
+  return h;
+}
+
+/// A contiguous host array copied into be's memory space: [n], or [rows, cols].
+template <backend B, class T>
+auto on_backend(const B& be, const T* host, index_t n) {
+  auto buffer = allocate<T>(be, {n});
+  deep_copy(be, tensor_view<const T, 1>(host, n), buffer.view());
+  return buffer;
+}
+template <backend B, class T>
+auto on_backend(const B& be, const T* host, index_t rows, index_t cols) {
+  auto buffer = allocate<T>(be, {rows, cols});
+  deep_copy(be, tensor_view<const T, 2>(host, rows, cols), buffer.view());
+  return buffer;
+}
+
+/// A dense view in be's memory space (rank 1 or 2) copied into a host vector, row-major.
+template <backend B, class V>
+std::vector<std::remove_const_t<typename V::value_type>> host_copy(const B& be, const V& v) {
+  using T = std::remove_const_t<typename V::value_type>;
+  const auto m = as_matrix(posttrain::detail::to_const_view(v));
+  std::vector<T> out(static_cast<std::size_t>(m.extent(0) * m.extent(1)));
+  deep_copy(be, m, tensor_view<T, 2>(out.data(), m.extent(0), m.extent(1)));
+  return out;
+}
+
+/// Rows per chunk when a batch is centred into a scratch matrix of `cols` columns before a GEMM
+/// reads it: on a host backend 2^20 elements (4–8 MiB), so that the chunk is still in the
+/// last-level cache when the GEMM reads it (with 2^24, pass 2 took 1.8× the time of its GEMM
+/// instead of 1.0×); on a device 2^24, for large GEMMs.
+template <class B>
+index_t chunk_rows(index_t rows, index_t cols) {
+  const index_t budget = index_t{1} << (host_backend<B> ? 20 : 24);
+  return std::max<index_t>(1, std::min<index_t>(rows, budget / std::max<index_t>(cols, 1)));
+}
+
+/// The rows of a batch grouped by class: rows order[offset[c] .. offset[c + 1]) have label c.
+/// A counting sort of the labels on the host (an O(n) integer pass).
+struct class_groups {
+  std::vector<index_t> offset;  ///< [K + 1]
+  std::vector<index_t> order;   ///< [n]
+};
+template <class Y>
+class_groups group_by_class(const Y& y_host, index_t classes) {
+  const index_t n = y_host.extent(0);
+  class_groups g;
+  g.offset.assign(std::size_t(classes + 1), 0);
+  for (index_t i = 0; i < n; ++i) ++g.offset[std::size_t(y_host(i)) + 1];
+  for (index_t c = 0; c < classes; ++c) g.offset[std::size_t(c + 1)] += g.offset[std::size_t(c)];
+  std::vector<index_t> next(g.offset.begin(), g.offset.end() - 1);
+  g.order.resize(std::size_t(n));
+  for (index_t i = 0; i < n; ++i) g.order[std::size_t(next[std::size_t(y_host(i))]++)] = i;
+  return g;
 }
 
 /// A host view over a std::vector<double> laid out [rows, cols].
@@ -206,79 +253,63 @@ class class_statistics {
   }
 
   /// Adds a batch: features [n, d] (float or double, any strides) and labels [n] (integers),
-  /// on a host backend. A label outside 0..K−1 or a non-finite feature is a value_error naming
-  /// the row (counted from the first row ever added).
-  template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+  /// in the backend's memory. A label outside 0..K−1 or a non-finite feature is a value_error
+  /// naming the row (counted from the first row ever added).
+  ///
+  /// The labels come to the host, where they are checked and the rows sorted by class (a counting
+  /// sort, O(n) integers); a row kernel per class then sums its rows and their squares about the
+  /// class mean, and on the gram route the centred rows' d×d product is a GEMM, a chunk of rows at
+  /// a time. The batch's statistics come back to the host and are merged (Chan's update).
+  template <backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
     requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type>
   void add(const B& be, const H& features, const Y& labels) {
     const auto h = posttrain::detail::to_const_view(features);
     const auto y = posttrain::detail::to_const_view(labels);
-    detail::check_batch("class_statistics::add", h, y, classes_, dim_, samples_);
-    const index_t n = h.extent(0);
+    const auto y_host = detail::vector_on_host(be, y);
+    detail::check_batch("class_statistics::add", h, y_host.view(), classes_, dim_, samples_);
+    const index_t n = h.extent(0), K = classes_, d = dim_;
     if (n == 0) return;
+    const auto groups = detail::group_by_class(y_host.view(), K);
+    const auto order = detail::on_backend(be, groups.order.data(), n);
+    const auto offset = detail::on_backend(be, groups.offset.data(), K + 1);
+    auto sums = allocate<double>(be, {K, d});
+    auto ss = allocate<double>(be, {K});
+    ops::for_each_row(be, K, detail::class_sums_kernel{}, h, order.view(), offset.view(), sums.view(), ss.view());
     class_statistics batch;
-    batch.classes_ = classes_, batch.dim_ = dim_, batch.gram_ = gram_, batch.samples_ = n;
-    batch.counts_.assign(counts_.size(), 0);
-    batch.sums_.assign(sums_.size(), 0.0);
-    batch.within_ss_.assign(within_ss_.size(), 0.0);
-    for (index_t i = 0; i < n; ++i) ++batch.counts_[static_cast<std::size_t>(y(i))];
-    // Sums and then sums of squares about the batch's own class means, columns split across
-    // threads (each thread owns a column range, so the sums need no locks).
-    posttrain::detail::host::for_rows(be, dim_, [&](index_t j0, index_t j1) {
-      for (index_t i = 0; i < n; ++i) {
-        double* sum = batch.sums_.data() + at(static_cast<index_t>(y(i)), 0);
-        detail::with_row(h, i, [&](const auto row) {
-          for (index_t j = j0; j < j1; ++j) sum[j] += static_cast<double>(row[j]);
-        });
-      }
-    });
-    std::mutex merge_lock;
-    posttrain::detail::host::for_rows(be, dim_, [&](index_t j0, index_t j1) {
-      std::vector<double> ss(static_cast<std::size_t>(classes_), 0.0);
-      for (index_t i = 0; i < n; ++i) {
-        const auto c = static_cast<index_t>(y(i));
-        const double inv = 1.0 / static_cast<double>(batch.counts_[std::size_t(c)]);
-        const double* sum = batch.sums_.data() + at(c, 0);
-        // Eight partial sums: a single accumulator would serialise on the addition latency.
-        double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        detail::with_row(h, i, [&](const auto row) {
-          index_t j = j0;
-          for (; j + 8 <= j1; j += 8)
-            for (int k = 0; k < 8; ++k) {
-              const double d = static_cast<double>(row[j + k]) - sum[j + k] * inv;
-              part[k] += d * d;
-            }
-          for (; j < j1; ++j) {
-            const double d = static_cast<double>(row[j]) - sum[j] * inv;
-            part[0] += d * d;
-          }
-        });
-        ss[std::size_t(c)] += ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-      }
-      std::lock_guard lock(merge_lock);
-      for (std::size_t c = 0; c < ss.size(); ++c) batch.within_ss_[c] += ss[c];
-    });
-    if (!detail::all_finite(batch.within_ss_)) detail::report_non_finite("class_statistics::add", h, samples_);
+    batch.classes_ = K, batch.dim_ = d, batch.gram_ = gram_, batch.samples_ = n;
+    batch.counts_.resize(std::size_t(K));
+    for (index_t c = 0; c < K; ++c) batch.counts_[std::size_t(c)] = groups.offset[std::size_t(c + 1)] - groups.offset[std::size_t(c)];
+    batch.sums_ = detail::host_copy(be, sums.view());
+    batch.within_ss_ = detail::host_copy(be, ss.view());
+    // NaN and Inf features propagate into the sums of squares.
+    if (!detail::all_finite(batch.within_ss_)) detail::report_non_finite(be, "class_statistics::add", h, samples_);
     if (gram_) {
-      std::vector<double> centred(static_cast<std::size_t>(n * dim_));
-      posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
-        for (index_t i = i0; i < i1; ++i) {
-          const auto c = static_cast<index_t>(y(i));
-          const double inv = 1.0 / static_cast<double>(batch.counts_[std::size_t(c)]);
-          for (index_t j = 0; j < dim_; ++j)
-            centred[static_cast<std::size_t>(i * dim_ + j)] = static_cast<double>(h(i, j)) - batch.sums_[at(c, j)] * inv;
-        }
-      });
-      batch.scatter_.assign(scatter_.size(), 0.0);
-      const auto d = detail::matrix_view(std::as_const(centred), n, dim_);
-      ops::gemm(be, d, d, detail::matrix_view(batch.scatter_, dim_, dim_), {.transpose_a = true});
+      std::vector<double> means(batch.sums_.size());
+      for (index_t c = 0; c < K; ++c)
+        for (index_t j = 0; j < d; ++j)
+          if (batch.counts_[std::size_t(c)] > 0)
+            means[at(c, j)] = batch.sums_[at(c, j)] / static_cast<double>(batch.counts_[std::size_t(c)]);
+      const auto shift = detail::on_backend(be, means.data(), K, d);
+      auto scatter = allocate<double>(be, {d, d});
+      const index_t chunk = detail::chunk_rows<B>(n, d);
+      auto centred = allocate<double>(be, {chunk, d});
+      for (index_t r0 = 0; r0 < n; r0 += chunk) {
+        const index_t rows = std::min(chunk, n - r0);
+        const auto c = centred.view().rows(0, rows);
+        ops::for_each_row(be, rows, detail::centre_rows_kernel{true}, h.rows(r0, rows), y.slice(r0, rows),
+                          shift.view(), c);
+        const auto cc = tensor_view<const double, 2, typename B::memory_space>(c);
+        ops::gemm(be, cc, cc, scatter.view(), {.beta = r0 == 0 ? 0.0 : 1.0, .transpose_a = true});
+      }
+      batch.scatter_ = detail::host_copy(be, scatter.view());
     }
     merge(be, batch);
   }
 
   /// Adds another shard's statistics (same K, d and route) with Chan's parallel update:
   /// S = S_a + S_b + Σ_c n_a n_b / (n_a + n_b) · δ_c δ_cᵀ, δ_c the difference of the two means.
-  template <host_backend B>
+  /// The statistics live on the host; on the gram route the δ_c δ_cᵀ sum is a GEMM on `be`.
+  template <backend B>
   void merge(const B& be, const class_statistics& other) {
     if (other.classes_ != classes_ || other.dim_ != dim_ || other.gram_ != gram_)
       throw shape_error(detail::message("posttrain::collapse::class_statistics::merge: merging statistics of K = ",
@@ -307,80 +338,46 @@ class class_statistics {
       for (std::size_t k = 0; k < scatter_.size(); ++k) scatter_[k] += other.scatter_[k];
       const auto rows = static_cast<index_t>(deltas.size()) / dim_;
       if (rows > 0) {
-        const auto dv = detail::matrix_view(std::as_const(deltas), rows, dim_);
-        ops::gemm(be, dv, dv, detail::matrix_view(scatter_, dim_, dim_), {.beta = 1.0, .transpose_a = true});
+        const auto dv = detail::on_backend(be, deltas.data(), rows, dim_);
+        const auto dc = tensor_view<const double, 2, typename B::memory_space>(dv.view());
+        auto product = allocate<double>(be, {dim_, dim_});
+        ops::gemm(be, dc, dc, product.view(), {.transpose_a = true});
+        const auto host = detail::host_copy(be, product.view());
+        for (std::size_t k = 0; k < scatter_.size(); ++k) scatter_[k] += host[k];
       }
     }
   }
   void merge(const class_statistics& other) { merge(sequential_backend{}, other); }
 
-  /// Writes the statistics as text (hexadecimal floats: a save/load round trip is exact).
-  void save(std::ostream& out) const {
-    out << "posttrain-class-statistics 1\n"
-        << "classes " << classes_ << " dim " << dim_ << " route " << (gram_ ? "gram" : "projected") << "\n"
-        << std::hexfloat;
-    const auto line = [&](const char* name, auto first, std::size_t count) {
-      out << name;
-      for (std::size_t k = 0; k < count; ++k) out << ' ' << first[k];
-      out << '\n';
+  /// Statistics from their parts, as io/collapse_statistics.hpp reads them from a file: counts
+  /// [K], sums [K, d] and within-class sums of squares [K], and the scatter [d, d] on the gram
+  /// route (empty on the projected one). A size that does not fit is a shape_error, a negative
+  /// count or a non-finite number a value_error.
+  static class_statistics from_parts(index_t classes, index_t dim, scatter_route route, std::vector<std::int64_t> counts,
+                                     std::vector<double> sums, std::vector<double> within_ss,
+                                     std::vector<double> scatter) {
+    if (route == scatter_route::automatic)
+      throw value_error("posttrain::collapse::class_statistics::from_parts: the route must be gram or projected");
+    class_statistics s(classes, dim, route);
+    const auto check_size = [](const char* what, std::size_t got, std::size_t expected) {
+      if (got != expected)
+        throw shape_error(detail::message("posttrain::collapse::class_statistics::from_parts: ", what, " has ", got,
+                                          " numbers; expected ", expected));
     };
-    line("counts", counts_.begin(), counts_.size());
-    line("within_ss", within_ss_.begin(), within_ss_.size());
-    for (index_t c = 0; c < classes_; ++c) line("sums", sums_.begin() + c * dim_, std::size_t(dim_));
-    if (gram_)
-      for (index_t j = 0; j < dim_; ++j) line("scatter", scatter_.begin() + j * dim_, std::size_t(dim_));
-    out << std::defaultfloat;
-  }
-
-  /// Reads what save() wrote; a malformed file is a parse_error naming the line.
-  static class_statistics load(std::istream& in, const std::string& name = "<stream>") {
-    long line_no = 0;
-    std::string line;
-    const auto next = [&](const char* expected) {
-      ++line_no;
-      if (!std::getline(in, line)) throw parse_error(name, line_no, 1, detail::message("expected '", expected, "', found the end"));
-      std::istringstream is(line);
-      std::string key;
-      is >> key;
-      if (key != expected)
-        throw parse_error(name, line_no, 1, detail::message("expected '", expected, "', found '", key, "'"));
-      return is;
-    };
-    const auto fail = [&](const std::string& what) { throw parse_error(name, line_no, 1, what); };
-    {
-      auto is = next("posttrain-class-statistics");
-      int version = 0;
-      if (!(is >> version) || version != 1) fail("unsupported version");
+    check_size("counts", counts.size(), s.counts_.size());
+    check_size("sums", sums.size(), s.sums_.size());
+    check_size("within_ss", within_ss.size(), s.within_ss_.size());
+    check_size("scatter", scatter.size(), s.scatter_.size());
+    for (std::size_t c = 0; c < counts.size(); ++c) {
+      if (counts[c] < 0)
+        throw value_error(detail::message("posttrain::collapse::class_statistics::from_parts: count ", c, " is ",
+                                          counts[c]));
+      s.samples_ += counts[c];
     }
-    index_t classes = 0, dim = 0;
-    std::string k1, k2, route;
-    {
-      auto is = next("classes");
-      if (!(is >> classes >> k1 >> dim >> k2 >> route) || k1 != "dim" || k2 != "route" ||
-          (route != "gram" && route != "projected"))
-        fail("expected 'classes K dim d route gram|projected'");
-    }
-    class_statistics s(classes, dim, route == "gram" ? scatter_route::gram : scatter_route::projected);
-    const auto numbers = [&](const char* key, auto& dest, std::size_t offset, std::size_t count) {
-      auto is = next(key);
-      std::string token;
-      for (std::size_t k = 0; k < count; ++k) {
-        if (!(is >> token)) fail(detail::message("expected ", count, " numbers after '", key, "', found ", k));
-        const auto v = io::read_hex_or_decimal_number(token);
-        if (!v || !std::isfinite(*v)) fail(detail::message("'", token, "' is not a finite number"));
-        dest[offset + k] = static_cast<std::remove_reference_t<decltype(dest[0])>>(*v);
-      }
-      if (is >> token) fail(detail::message("more than ", count, " numbers after '", key, "'"));
-    };
-    numbers("counts", s.counts_, 0, s.counts_.size());
-    numbers("within_ss", s.within_ss_, 0, s.within_ss_.size());
-    for (index_t c = 0; c < classes; ++c) numbers("sums", s.sums_, std::size_t(c * dim), std::size_t(dim));
-    if (s.gram_)
-      for (index_t j = 0; j < dim; ++j) numbers("scatter", s.scatter_, std::size_t(j * dim), std::size_t(dim));
-    for (auto n : s.counts_) {
-      if (n < 0) fail("a negative count");
-      s.samples_ += n;
-    }
+    if (!detail::all_finite(sums) || !detail::all_finite(within_ss) || !detail::all_finite(scatter))
+      throw value_error("posttrain::collapse::class_statistics::from_parts: the sums must be finite");
+    s.counts_ = std::move(counts), s.sums_ = std::move(sums), s.within_ss_ = std::move(within_ss);
+    s.scatter_ = std::move(scatter);
     return s;
   }
 
@@ -471,6 +468,8 @@ class second_pass_statistics {
     if (projected_) projected_scatter_.assign(static_cast<std::size_t>(K * K), 0.0);
   }
 
+  index_t classes() const noexcept { return classes_; }
+  index_t dim() const noexcept { return dim_; }
   index_t samples() const noexcept { return samples_; }
   bool projected() const noexcept { return projected_; }
   bool has_classifier() const noexcept { return has_classifier_; }
@@ -481,75 +480,57 @@ class second_pass_statistics {
   /// P = Σ_i p_i p_iᵀ, row-major [K, K]; empty on the gram route.
   std::span<const double> projected_scatter() const noexcept { return projected_scatter_; }
 
-  /// Adds a batch of the same features as pass 1 (in any batching and order).
-  template <host_backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
+  /// Adds a batch of the same features as pass 1 (in any batching and order), in the backend's
+  /// memory. A chunk of rows at a time: a row kernel centres it (in T), one GEMM by [M̃ | Wᵀ] gives
+  /// the projections and logits, and a row kernel takes each row's nearest centre and argmax
+  /// (and widens the projections to double, whose K×K product is a second GEMM on the projected
+  /// route). The labels are checked on the host; the sums come back to it.
+  template <backend B, tensor_of_rank<2> H, tensor_of_rank<1> Y>
     requires accessible_by<H, B> && accessible_by<Y, B> && std::is_integral_v<typename Y::value_type> &&
              std::same_as<typename H::value_type, T>
   void add(const B& be, const H& features, const Y& labels) {
     const auto h = posttrain::detail::to_const_view(features);
     const auto y = posttrain::detail::to_const_view(labels);
-    detail::check_batch("second_pass_statistics::add", h, y, classes_, dim_, samples_);
-    const index_t n = h.extent(0), K = classes_, d = dim_;
+    detail::check_batch("second_pass_statistics::add", h, detail::vector_on_host(be, y).view(), classes_, dim_,
+                        samples_);
+    const index_t n = h.extent(0), K = classes_, d = dim_, shifts = projected_ ? K : 1;
     if (n == 0) return;
-    products_.resize(static_cast<std::size_t>(n * cols_));
-    const tensor_view<T, 2> out(products_.data(), n, cols_);
-    const tensor_view<const T, 2> right(right_.data(), d, cols_);
-    posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
-      constexpr index_t block_rows = 128;
-      std::vector<T> block(static_cast<std::size_t>(std::min(block_rows, i1 - i0) * d));
-      for (index_t b0 = i0; b0 < i1; b0 += block_rows) {
-        const index_t rows = std::min(block_rows, i1 - b0);
-        for (index_t i = 0; i < rows; ++i) {
-          const double* shift = projected_ ? means_.data() + static_cast<std::size_t>(y(b0 + i)) * std::size_t(d)
-                                           : global_mean_.data();
-          T* dst = block.data() + i * d;
-          detail::with_row(h, b0 + i, [&](const auto row) {
-            for (index_t j = 0; j < d; ++j) dst[j] = static_cast<T>(static_cast<double>(row[j]) - shift[j]);
-          });
-        }
-        ops::gemm(be, tensor_view<const T, 2>(block.data(), rows, d), right, out.rows(b0, rows));
+    using space = typename B::memory_space;
+    const auto right = detail::on_backend(be, right_.data(), d, cols_);
+    const auto shift = detail::on_backend(be, projected_ ? means_.data() : global_mean_.data(), shifts, d);
+    const auto score = detail::on_backend(be, score_base_.data(), shifts, K);
+    const auto logit = detail::on_backend(be, logit_base_.data(), has_classifier_ ? shifts : 0, K);
+    const index_t chunk = detail::chunk_rows<B>(n, std::max(d, cols_));
+    auto block = allocate<T>(be, {chunk, d});
+    auto products = allocate<T>(be, {chunk, cols_});
+    auto wide = allocate<double>(be, {projected_ ? chunk : 0, K});
+    auto outcome = allocate<std::int32_t>(be, {n});
+    auto scatter = allocate<double>(be, {projected_ ? K : 0, K});
+    const detail::nearest_centre_kernel ncc{K, projected_, has_classifier_, projected_};
+    std::int64_t correct = 0, mismatch = 0;
+    for (index_t r0 = 0; r0 < n; r0 += chunk) {
+      const index_t rows = std::min(chunk, n - r0);
+      const auto hc = h.rows(r0, rows);
+      const auto yc = y.slice(r0, rows);
+      const auto b = block.view().rows(0, rows);
+      const auto p = products.view().rows(0, rows);
+      const auto w = wide.view().rows(0, projected_ ? rows : 0);
+      ops::for_each_row(be, rows, detail::centre_rows_kernel{projected_}, hc, yc, shift.view(), b);
+      ops::gemm(be, tensor_view<const T, 2, space>(b), tensor_view<const T, 2, space>(right.view()), p);
+      if (ops::for_each_row(be, rows, ncc, p, yc, score.view(), logit.view(), outcome.view().slice(r0, rows), w))
+        detail::report_non_finite(be, "second_pass_statistics::add", hc, samples_ + r0);
+      if (projected_) {
+        const auto wc = tensor_view<const double, 2, space>(w);
+        ops::gemm(be, wc, wc, scatter.view(), {.beta = r0 == 0 ? 0.0 : 1.0, .transpose_a = true});
       }
-    });
-    // NaN·x is NaN for every x: a NaN or Inf feature reaches every product of its row.
-    if (!detail::all_finite(products_)) detail::report_non_finite("second_pass_statistics::add", h, samples_);
-    if (projected_) {
-      wide_.resize(static_cast<std::size_t>(n * K));
-      const tensor_view<double, 2> wv(wide_.data(), n, K);
-      posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
-        for (index_t i = i0; i < i1; ++i)
-          for (index_t c = 0; c < K; ++c) wv(i, c) = static_cast<double>(out(i, c));
-      });
-      const auto w = tensor_view<const double, 2>(wv);
-      ops::gemm(be, w, w, detail::matrix_view(projected_scatter_, K, K), {.beta = 1.0, .transpose_a = true});
     }
-    std::mutex count_lock;
-    posttrain::detail::host::for_rows(be, n, [&](index_t i0, index_t i1) {
-      std::int64_t correct = 0, mismatch = 0;
-      for (index_t i = i0; i < i1; ++i) {
-        const auto label = static_cast<index_t>(y(i));
-        const double* base = score_base_.data() + (projected_ ? label * K : 0);
-        index_t nearest = 0;
-        double best = 0;
-        for (index_t c = 0; c < K; ++c) {
-          const double score = base[c] - 2 * static_cast<double>(out(i, c));
-          if (c == 0 || score < best) nearest = c, best = score;  // ties: the lowest class
-        }
-        correct += nearest == label;
-        if (has_classifier_) {
-          const double* lbase = logit_base_.data() + (projected_ ? label * K : 0);
-          index_t argmax = 0;
-          double top = 0;
-          for (index_t c = 0; c < K; ++c) {
-            const double logit = lbase[c] + static_cast<double>(out(i, K + c));
-            if (c == 0 || logit > top) argmax = c, top = logit;
-          }
-          mismatch += argmax != nearest;
-        }
-      }
-      std::lock_guard lock(count_lock);
-      ncc_correct_ += correct;
-      ncc_mismatch_ += mismatch;
-    });
+    for (const auto o : detail::host_copy(be, outcome.view())) correct += o & 1, mismatch += o >> 1;
+    if (projected_) {
+      const auto host = detail::host_copy(be, scatter.view());
+      for (std::size_t k = 0; k < host.size(); ++k) projected_scatter_[k] += host[k];
+    }
+    ncc_correct_ += correct;
+    ncc_mismatch_ += mismatch;
     samples_ += n;
   }
 
@@ -565,74 +546,27 @@ class second_pass_statistics {
     ncc_mismatch_ += other.ncc_mismatch_;
   }
 
-  /// Writes the sums as text (hexadecimal floats), with a fingerprint of the pass-1 statistics,
-  /// convention, classifier and T they were built with.
-  void save(std::ostream& out) const {
-    out << "posttrain-second-pass 1\n"
-        << "classes " << classes_ << " dim " << dim_ << " route " << (projected_ ? "projected" : "gram")
-        << " classifier " << has_classifier_ << " fingerprint " << std::hex << fingerprint() << std::dec << "\n"
-        << "samples " << samples_ << " correct " << ncc_correct_ << " mismatch " << ncc_mismatch_ << "\n"
-        << std::hexfloat;
-    for (index_t r = 0; r < (projected_ ? classes_ : 0); ++r) {
-      out << "scatter";
-      for (index_t c = 0; c < classes_; ++c) out << ' ' << projected_scatter_[std::size_t(r * classes_ + c)];
-      out << '\n';
-    }
-    out << std::defaultfloat;
-  }
-
-  /// Adds a shard that save() wrote (on another machine, say). It must come from the same
-  /// pass-1 statistics, convention, classifier and T: else a shape_error; a malformed file is a
-  /// parse_error naming the line.
-  void merge(std::istream& in, const std::string& name = "<stream>") {
-    long line_no = 0;
-    std::string line;
-    const auto fail = [&](const std::string& what) { throw parse_error(name, line_no, 1, what); };
-    const auto next = [&]() {
-      ++line_no;
-      if (!std::getline(in, line)) fail("the file ends early");
-      return std::istringstream(line);
-    };
-    std::string key, k1, k2, k3, k4, route;
-    int version = 0, classifier = 0;
-    index_t K = 0, d = 0, samples = 0;
-    std::int64_t correct = 0, mismatch = 0;
-    std::uint64_t print = 0;
-    if (auto is = next(); !(is >> key >> version) || key != "posttrain-second-pass" || version != 1)
-      fail("not a posttrain-second-pass 1 file");
-    if (auto is = next(); !(is >> key >> K >> k1 >> d >> k2 >> route >> k3 >> classifier >> k4 >> std::hex >> print) ||
-                          key != "classes" || k1 != "dim" || k2 != "route" || k3 != "classifier" || k4 != "fingerprint")
-      fail("expected 'classes K dim d route R classifier 0|1 fingerprint F'");
-    if (auto is = next(); !(is >> key >> samples >> k1 >> correct >> k2 >> mismatch) || key != "samples" ||
-                          k1 != "correct" || k2 != "mismatch" || samples < 0 || correct < 0 || mismatch < 0)
-      fail("expected 'samples N correct C mismatch M'");
-    if (K != classes_ || d != dim_ || (route == "projected") != projected_ || (classifier != 0) != has_classifier_ ||
-        print != fingerprint())
-      throw shape_error(detail::message("posttrain::collapse::second_pass_statistics::merge: ", name,
-                                        " was not built from the same class statistics, convention, classifier and "
-                                        "feature type as this pass"));
-    std::vector<double> scatter(projected_scatter_.size());
-    for (index_t r = 0; r < (projected_ ? K : 0); ++r) {
-      auto is = next();
-      std::string token;
-      if (!(is >> key) || key != "scatter") fail("expected a 'scatter' row");
-      for (index_t c = 0; c < K; ++c) {
-        if (!(is >> token)) fail(detail::message("expected ", K, " numbers after 'scatter'"));
-        const auto v = io::read_hex_or_decimal_number(token);
-        if (!v || !std::isfinite(*v)) fail("'" + token + "' is not a finite number");
-        scatter[std::size_t(r * K + c)] = *v;
-      }
-    }
+  /// Adds the sums of a shard read from a file (io/collapse_statistics.hpp), built from the same
+  /// pass-1 statistics (the caller compares fingerprints): rows, NCC counts and, on the projected
+  /// route, P [K, K] (empty on the gram route).
+  void merge_sums(index_t samples, std::int64_t correct, std::int64_t mismatch, std::span<const double> scatter) {
+    if (scatter.size() != projected_scatter_.size())
+      throw shape_error(detail::message("posttrain::collapse::second_pass_statistics::merge_sums: the scatter has ",
+                                        scatter.size(), " numbers; expected ", projected_scatter_.size()));
+    if (samples < 0 || correct < 0 || mismatch < 0 || correct > samples || mismatch > samples)
+      throw value_error(detail::message("posttrain::collapse::second_pass_statistics::merge_sums: ", samples,
+                                        " samples with ", correct, " correct and ", mismatch, " mismatched"));
+    if (!detail::all_finite(scatter))
+      throw value_error("posttrain::collapse::second_pass_statistics::merge_sums: the scatter must be finite");
     for (std::size_t k = 0; k < scatter.size(); ++k) projected_scatter_[k] += scatter[k];
     samples_ += samples;
     ncc_correct_ += correct;
     ncc_mismatch_ += mismatch;
   }
 
- private:
-  std::size_t at(index_t c, index_t j) const { return static_cast<std::size_t>(c * dim_ + j); }
-
-  /// FNV-1a over what the sums depend on: the shifts, [M̃ | Wᵀ] in T and the score tables.
+  /// FNV-1a over what the sums depend on (the shifts, [M̃ | Wᵀ] in T and the score tables): two
+  /// passes whose fingerprints agree were built from the same statistics, convention, classifier
+  /// and feature type.
   std::uint64_t fingerprint() const {
     std::uint64_t h = 14695981039346656037ull;
     const auto bytes = [&](const auto& v) {
@@ -643,12 +577,13 @@ class second_pass_statistics {
     return h;
   }
 
+ private:
+  std::size_t at(index_t c, index_t j) const { return static_cast<std::size_t>(c * dim_ + j); }
+
   index_t classes_, dim_, cols_ = 0, samples_ = 0;
   bool projected_, has_classifier_ = false;
   std::vector<double> means_, global_mean_, score_base_, logit_base_, projected_scatter_;
-  std::vector<T> right_;     // [M̃ | Wᵀ], [d, K or 2K]
-  std::vector<T> products_;  // per-batch scratch, kept between batches
-  std::vector<double> wide_;
+  std::vector<T> right_;  // [M̃ | Wᵀ], [d, K or 2K]
   std::int64_t ncc_correct_ = 0, ncc_mismatch_ = 0;
 };
 
