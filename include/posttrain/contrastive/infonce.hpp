@@ -210,7 +210,15 @@ struct column_statistics_kernel {
     const T inf = posttrain::detail::infinity<T>();
     const index_t rows = s.extent(0), j0 = b * width;
     const index_t used = s.extent(1) - j0 < width ? s.extent(1) - j0 : width;
-    const block top = team.reduce(rows, blockwise<true>{}, [&](index_t r) {
+    // A full block (every block but the last) without a per-element test, so that the loads and
+    // the block's arithmetic vectorise; the last block pads with −inf (max) and 0 (sum).
+    const bool full = used == width;
+    const block top = full ? team.reduce(rows, blockwise<true>{}, [&](index_t r) {
+      block x;
+      for (int w = 0; w < width; ++w) x.v[w] = s(r, j0 + w);
+      return x;
+    })
+                           : team.reduce(rows, blockwise<true>{}, [&](index_t r) {
       block x;
       for (int w = 0; w < width; ++w) x.v[w] = w < used ? T(s(r, j0 + w)) : -inf;
       return x;
@@ -220,7 +228,12 @@ struct column_statistics_kernel {
       seen.v[w] = w < used ? T(col_max(j0 + w)) : -inf;
       m.v[w] = top.v[w] > seen.v[w] ? top.v[w] : seen.v[w];
     }
-    const block sum = team.reduce(rows, blockwise<false>{}, [&](index_t r) {
+    const block sum = full ? team.reduce(rows, blockwise<false>{}, [&](index_t r) {
+      block x;
+      for (int w = 0; w < width; ++w) x.v[w] = numerator_exp(T(s(r, j0 + w) - m.v[w]));
+      return x;
+    })
+                           : team.reduce(rows, blockwise<false>{}, [&](index_t r) {
       block x;
       for (int w = 0; w < width; ++w) x.v[w] = w < used ? numerator_exp(T(s(r, j0 + w) - m.v[w])) : T(0);
       return x;
