@@ -15,6 +15,7 @@ void bind_rm_eval(nanobind::module_& m);
 void bind_value(nanobind::module_& m);
 void bind_contrastive(nanobind::module_& m);
 void bind_collapse(nanobind::module_& m);
+void bind_simplify(nanobind::module_& m);
 }  // namespace posttrain_python
 
 NB_MODULE(_core, m) {
@@ -26,4 +27,5 @@ NB_MODULE(_core, m) {
   posttrain_python::bind_value(m);
   posttrain_python::bind_contrastive(m);
   posttrain_python::bind_collapse(m);
+  posttrain_python::bind_simplify(m);
 }

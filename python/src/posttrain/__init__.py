@@ -49,6 +49,17 @@ collapse (neural-collapse metrics; features [N, d], labels [N] in 0..K-1):
                divide_by_classes=True, route="automatic", batch_rows=8192)  -> dict
     ClassStatistics(classes, dim, route="automatic"): add(features, labels), merge(other),
         metrics(weight=None, bias=None, mean="sample"), class_means(), counts(); picklable
+
+simplify (readability, BLEU with sacrebleu's 13a conventions, the Trans-SS pair rule; str in):
+    text_counts(text, lang="en")                   -> dict(words, sentences, syllables, invalid_bytes)
+    readability(texts, score="fre", lang="en")     -> float64 array ("fre" or "fkgl")
+    sentence_bleu(hypothesis, reference, smooth_method="exp", smooth_value=None,
+                  use_effective_order=True, lowercase=False)              -> dict
+    corpus_bleu(hypotheses, references, smooth_method="exp", smooth_value=None,
+                use_effective_order=False, lowercase=False)               -> dict
+    judge_pair(reference, translation, min_words=3, min_bleu=15.0, min_difference=10.0,
+               score="fre", lang="en", unknown_token="<unk>")             -> dict
+    judge_pairs(references, translations, ...)     -> dict of a verdict list and arrays
 """
 from ._core import (
     __version__,
@@ -61,6 +72,7 @@ from ._core import (
     compute_gae,
     contrastive_decoding,
     contrastive_loss,
+    corpus_bleu,
     cross_entropy,
     decode_step,
     dimension_contributions,
@@ -69,6 +81,8 @@ from ._core import (
     grpo_advantages,
     highlighted_dimensions,
     ivl_loss,
+    judge_pair,
+    judge_pairs,
     kendall_tau,
     kl_penalty,
     masked_whiten,
@@ -78,10 +92,13 @@ from ._core import (
     policy_loss,
     processed_log_probs,
     proxy_tuning,
+    readability,
     reinforce_plus_plus_advantages,
     residual,
     rloo_advantages,
+    sentence_bleu,
     spearman,
+    text_counts,
     value_loss,
 )
 
@@ -96,6 +113,7 @@ __all__ = [
     "compute_gae",
     "contrastive_decoding",
     "contrastive_loss",
+    "corpus_bleu",
     "cross_entropy",
     "decode_step",
     "dimension_contributions",
@@ -104,6 +122,8 @@ __all__ = [
     "grpo_advantages",
     "highlighted_dimensions",
     "ivl_loss",
+    "judge_pair",
+    "judge_pairs",
     "kendall_tau",
     "kl_penalty",
     "masked_whiten",
@@ -113,9 +133,12 @@ __all__ = [
     "policy_loss",
     "processed_log_probs",
     "proxy_tuning",
+    "readability",
     "reinforce_plus_plus_advantages",
     "residual",
     "rloo_advantages",
+    "sentence_bleu",
     "spearman",
+    "text_counts",
     "value_loss",
 ]
