@@ -177,7 +177,7 @@ collapse::nc_result run_typed(const arguments& args, matrix_source& features, ma
     if (seen == 0) throw std::runtime_error(features.path() + ": no rows");
   };
   pass([&](auto hv, auto yv) { stats.add(be, hv, yv); });
-  collapse::second_pass_statistics<T> second(stats, opt.mean, clf ? &*clf : nullptr);
+  collapse::second_pass_statistics<T> second(be, stats, opt.mean, clf ? &*clf : nullptr);
   pass([&](auto hv, auto yv) { second.add(be, hv, yv); });
   return collapse::nc_metrics(be, stats, second, opt, clf ? &*clf : nullptr);
 }

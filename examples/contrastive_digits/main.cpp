@@ -126,7 +126,7 @@ double ncc_accuracy(const posttrain::eigen_backend& be, std::vector<float> train
   posttrain::collapse::class_statistics centroids(10, dim, posttrain::collapse::scatter_route::projected);
   centroids.add(be, const_matrix_view(train.data(), tr.n, dim),
                 posttrain::tensor_view<const std::int64_t, 1>(tr.y.data(), tr.n));
-  posttrain::collapse::second_pass_statistics<float> pass(centroids);
+  posttrain::collapse::second_pass_statistics<float> pass(be, centroids);
   pass.add(be, const_matrix_view(test.data(), te.n, dim),
            posttrain::tensor_view<const std::int64_t, 1>(te.y.data(), te.n));
   return double(pass.ncc_correct()) / double(te.n);

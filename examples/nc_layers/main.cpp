@@ -189,7 +189,7 @@ int main(int argc, char** argv) try {
     // Transfer: the training split's class centres classify the test split.
     nc::class_statistics centres(10, d);
     centres.add(be, htr, ytr);
-    nc::second_pass_statistics<float> transfer(centres);
+    nc::second_pass_statistics<float> transfer(be, centres);
     transfer.add(be, hte, yte);
     const double ncc_test = double(transfer.ncc_correct()) / double(test.n);
     char dual[16] = "-", mismatch[16] = "-";

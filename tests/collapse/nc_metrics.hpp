@@ -164,7 +164,7 @@ void nc_tests(const B& be) {
       INFO("n = " << n << ", d = " << d << ", route " << (whole.route() == nc::scatter_route::gram ? "gram" : "projected"));
       for (std::size_t k = 0; k < whole.within_scatter().size(); k += 97)
         CHECK(whole.within_scatter()[k] == Approx(parts.within_scatter()[k]).epsilon(1e-10).margin(1e-9));
-      nc::second_pass_statistics<float> one(whole), many(whole);
+      nc::second_pass_statistics<float> one(be, whole), many(be, whole);
       one.add(be, h, y);
       for (std::int64_t r0 = 0; r0 < n; r0 += 100)
         many.add(be, h.rows(r0, std::min<std::int64_t>(100, n - r0)), y.slice(r0, std::min<std::int64_t>(100, n - r0)));
@@ -293,7 +293,10 @@ void nc_tests(const B& be) {
       CHECK(std::equal(back.within_scatter().begin(), back.within_scatter().end(), a.within_scatter().begin()));
       CHECK(std::equal(back.within_sum_squares().begin(), back.within_sum_squares().end(), a.within_sum_squares().begin()));
       // Second passes over two shards, merged, give the one-pass metrics.
-      nc::second_pass_statistics<double> p(whole), pa(a), pb(a);
+      nc::second_pass_statistics<double> p(be, whole), pa(be, a), pb(be, a);
+      // The fingerprint hashes the inputs, not the tables the backend's GEMMs derive from them, so a
+      // pass built on the sequential backend merges with one built here.
+      CHECK(nc::second_pass_statistics<double>(a).fingerprint() == pa.fingerprint());
       p.add(be, h, y);
       pa.add(be, h.rows(0, 45), y.slice(0, 45));
       pb.add(be, h.rows(45, 45), y.slice(45, 45));
@@ -308,7 +311,7 @@ void nc_tests(const B& be) {
                        pa_from_file.projected_scatter().begin()));
       std::stringstream again;
       posttrain::io::save(again, pb);
-      nc::second_pass_statistics<double> other_means(whole, nc::global_mean::class_means);
+      nc::second_pass_statistics<double> other_means(be, whole, nc::global_mean::class_means);
       CHECK_THROWS_AS(posttrain::io::merge_saved(other_means, again, "shard.txt"), posttrain::shape_error);
       std::stringstream cut("posttrain-second-pass 1\nclasses 4 dim 6\n");
       CHECK_THROWS_AS(posttrain::io::merge_saved(pa_from_file, cut), posttrain::parse_error);
@@ -330,7 +333,7 @@ void nc_tests(const B& be) {
     nc::class_statistics stats(/*classes=*/3, /*dim=*/8);  // pass 1: counts, sums, scatter
     for (index_t r0 = 0; r0 < 100; r0 += 25)               // batches in any order, or shards
       stats.add(be, features.rows(r0, 25), labels.slice(r0, 25));
-    nc::second_pass_statistics<double> pass2(stats);       // pass 2: projections, NCC
+    nc::second_pass_statistics<double> pass2(be, stats);   // pass 2: projections, NCC
     for (index_t r0 = 0; r0 < 100; r0 += 25)
       pass2.add(be, features.rows(r0, 25), labels.slice(r0, 25));
     const nc::nc_result r = nc::nc_metrics(be, stats, pass2);
@@ -378,7 +381,7 @@ void nc_tests(const B& be) {
     // A second pass over features that differ from the first's: its own check names the row.
     nc::class_statistics clean(3, 3, nc::scatter_route::projected);
     clean.add(be, dev.h.view, dev.labels());
-    nc::second_pass_statistics<double> second(clean);
+    nc::second_pass_statistics<double> second(be, clean);
     second.add(be, dev.h.view.rows(0, 10), dev.labels().slice(0, 10));
     CHECK_THAT(msg([&] { second.add(be, idev.h.view.rows(10, 10), idev.labels().slice(10, 10)); }),
                Catch::Contains("second_pass_statistics::add: feature row 13 column 1 is inf"));

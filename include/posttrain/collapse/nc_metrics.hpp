@@ -354,7 +354,7 @@ nc_result nc_metrics(const B& be, const H& features, const Y& labels, index_t cl
     const index_t count = std::min(step, n - r0);
     stats.add(be, h.rows(r0, count), y.slice(r0, count));
   }
-  second_pass_statistics<T> pass2(stats, options.mean, classifier);
+  second_pass_statistics<T> pass2(be, stats, options.mean, classifier);
   for (index_t r0 = 0; r0 < n; r0 += step) {
     const index_t count = std::min(step, n - r0);
     pass2.add(be, h.rows(r0, count), y.slice(r0, count));

@@ -50,22 +50,21 @@ struct linear_classifier {
   template <tensor_of_rank<2> W, tensor_of_rank<1> Bv>
     requires W::space::host_accessible && Bv::space::host_accessible
   linear_classifier(const W& w, const Bv& b) : classes(w.extent(0)), dim(w.extent(1)) {
+    using posttrain::detail::message, posttrain::detail::to_view;
     if (b.extent(0) != 0 && b.extent(0) != classes)
-      throw shape_error(posttrain::detail::message("posttrain::collapse::linear_classifier: bias is ", posttrain::detail::to_view(b),
-                                        " but weight is ", posttrain::detail::to_view(w), "; the bias needs one value per class (",
-                                        classes, ") or none"));
+      throw shape_error(message("posttrain::collapse::linear_classifier: bias is ", to_view(b), " but weight is ",
+                                to_view(w), "; the bias needs one value per class (", classes, ") or none"));
     weight.resize(static_cast<std::size_t>(classes * dim));
     for (index_t c = 0; c < classes; ++c)
       for (index_t j = 0; j < dim; ++j) {
         const double v = static_cast<double>(w(c, j));
         if (!std::isfinite(v))
-          throw value_error(posttrain::detail::message("posttrain::collapse::linear_classifier: weight(", c, ",", j, ") is ", v));
+          throw value_error(message("posttrain::collapse::linear_classifier: weight(", c, ",", j, ") is ", v));
         weight[static_cast<std::size_t>(c * dim + j)] = v;
       }
     for (index_t c = 0; c < b.extent(0); ++c) {
       const double v = static_cast<double>(b(c));
-      if (!std::isfinite(v))
-        throw value_error(posttrain::detail::message("posttrain::collapse::linear_classifier: bias(", c, ") is ", v));
+      if (!std::isfinite(v)) throw value_error(message("posttrain::collapse::linear_classifier: bias(", c, ") is ", v));
       bias.push_back(v);
     }
   }
@@ -278,7 +277,8 @@ class class_statistics {
     class_statistics batch;
     batch.classes_ = K, batch.dim_ = d, batch.gram_ = gram_, batch.samples_ = n;
     batch.counts_.resize(std::size_t(K));
-    for (index_t c = 0; c < K; ++c) batch.counts_[std::size_t(c)] = groups.offset[std::size_t(c + 1)] - groups.offset[std::size_t(c)];
+    for (index_t c = 0; c < K; ++c)
+      batch.counts_[std::size_t(c)] = groups.offset[std::size_t(c + 1)] - groups.offset[std::size_t(c)];
     batch.sums_ = detail::host_copy(be, sums.view());
     batch.within_ss_ = detail::host_copy(be, ss.view());
     // NaN and Inf features propagate into the sums of squares.
@@ -411,7 +411,10 @@ class class_statistics {
 template <class T>
 class second_pass_statistics {
  public:
-  second_pass_statistics(const class_statistics& stats, global_mean convention = global_mean::sample,
+  /// From the finished pass 1, a global-mean convention and optionally a classifier. The tables
+  /// of the nearest-centre rule and of the logits (K×K on the projected route) are GEMMs on `be`.
+  template <backend B>
+  second_pass_statistics(const B& be, const class_statistics& stats, global_mean convention = global_mean::sample,
                          const linear_classifier* classifier = nullptr)
       : classes_(stats.classes()), dim_(stats.dim()), projected_(stats.route() == scatter_route::projected) {
     const index_t K = classes_, d = dim_;
@@ -422,6 +425,7 @@ class second_pass_statistics {
     has_classifier_ = classifier != nullptr;
     means_ = stats.class_means();
     global_mean_ = stats.global_mean_of(convention);
+    if (has_classifier_) classifier_ = *classifier;
     cols_ = has_classifier_ ? 2 * K : K;
     // [M̃ | Wᵀ] as [d, cols] in T.
     right_.resize(static_cast<std::size_t>(d * cols_));
@@ -437,36 +441,51 @@ class second_pass_statistics {
     // (E[y, c] = ‖μ_y − μ_c‖²) on the projected route and μ_G (E[0, c] = ‖μ̃_c‖²) on the gram
     // route, whose K may be too large for a K×K table. The logits likewise:
     // W_k·h + b_k = W_k·(h − shift) + (W_k·shift + b_k).
-    const index_t shifts = projected_ ? K : 1;
-    score_base_.assign(static_cast<std::size_t>(shifts * K), 0.0);
-    if (has_classifier_) logit_base_.assign(static_cast<std::size_t>(shifts * K), 0.0);
-    // O(shifts·K·d): the tables' dot products in eight partial sums, so that they vectorise (one
-    // accumulator would wait on each addition's latency); the same order on every machine.
-    const auto dot8 = [d](const auto& term) {
-      double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      index_t j = 0;
-      for (; j + 8 <= d; j += 8)
-        for (int k = 0; k < 8; ++k) part[k] += term(j + k);
-      for (; j < d; ++j) part[0] += term(j);
-      return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    };
-    for (index_t r = 0; r < shifts; ++r) {
-      const double* shift = projected_ ? means_.data() + r * d : global_mean_.data();
+    const auto bias = [&](index_t c) { return classifier->bias.empty() ? 0.0 : classifier->bias[std::size_t(c)]; };
+    if (projected_) {
+      // O(K²·d): E = diag(G)1ᵀ + 1diag(G)ᵀ − 2G with G = M̃M̃ᵀ (centred, so that the expansion does
+      // not cancel), and the logits' table M Wᵀ + 1bᵀ: GEMMs on the backend.
+      const auto cv = detail::on_backend(be, centred.data(), K, d);
+      const auto c_const = tensor_view<const double, 2, typename B::memory_space>(cv.view());
+      auto g = allocate<double>(be, {K, K});
+      ops::gemm(be, c_const, c_const, g.view(), {.transpose_b = true});
+      const auto gram = detail::host_copy(be, g.view());
+      score_base_.resize(static_cast<std::size_t>(K * K));
+      for (index_t r = 0; r < K; ++r)
+        for (index_t c = 0; c < K; ++c)
+          score_base_[std::size_t(r * K + c)] =
+              r == c ? 0.0
+                     : gram[std::size_t(r * K + r)] + gram[std::size_t(c * K + c)] - 2 * gram[std::size_t(r * K + c)];
+      if (has_classifier_) {
+        const auto mv = detail::on_backend(be, means_.data(), K, d);
+        const auto wv = detail::on_backend(be, classifier->weight.data(), K, d);
+        auto l = allocate<double>(be, {K, K});
+        ops::gemm(be, tensor_view<const double, 2, typename B::memory_space>(mv.view()),
+                  tensor_view<const double, 2, typename B::memory_space>(wv.view()), l.view(), {.transpose_b = true});
+        logit_base_ = detail::host_copy(be, l.view());
+        for (index_t r = 0; r < K; ++r)
+          for (index_t c = 0; c < K; ++c) logit_base_[std::size_t(r * K + c)] += bias(c);
+      }
+      projected_scatter_.assign(static_cast<std::size_t>(K * K), 0.0);
+    } else {
+      // O(K·d) on the gram route: one row each.
+      score_base_.assign(static_cast<std::size_t>(K), 0.0);
+      if (has_classifier_) logit_base_.assign(static_cast<std::size_t>(K), 0.0);
       for (index_t c = 0; c < K; ++c) {
-        const double* mean = means_.data() + c * d;
-        const double* centred_c = centred.data() + c * d;
-        score_base_[std::size_t(r * K + c)] =
-            projected_ ? dot8([&](index_t j) { const double e = shift[j] - mean[j]; return e * e; })
-                       : dot8([&](index_t j) { return centred_c[j] * centred_c[j]; });
-        if (has_classifier_) {
-          const double* w = classifier->weight.data() + c * d;
-          const double bias = classifier->bias.empty() ? 0.0 : classifier->bias[std::size_t(c)];
-          logit_base_[std::size_t(r * K + c)] = bias + dot8([&](index_t j) { return w[j] * shift[j]; });
+        double norm2 = 0, logit = has_classifier_ ? bias(c) : 0.0;
+        for (index_t j = 0; j < d; ++j) {
+          norm2 += centred[at(c, j)] * centred[at(c, j)];
+          if (has_classifier_) logit += classifier->weight[at(c, j)] * global_mean_[std::size_t(j)];
         }
+        score_base_[std::size_t(c)] = norm2;
+        if (has_classifier_) logit_base_[std::size_t(c)] = logit;
       }
     }
-    if (projected_) projected_scatter_.assign(static_cast<std::size_t>(K * K), 0.0);
   }
+  /// The same on the sequential backend (its tables' GEMMs are plain loops).
+  explicit second_pass_statistics(const class_statistics& stats, global_mean convention = global_mean::sample,
+                                  const linear_classifier* classifier = nullptr)
+      : second_pass_statistics(sequential_backend{}, stats, convention, classifier) {}
 
   index_t classes() const noexcept { return classes_; }
   index_t dim() const noexcept { return dim_; }
@@ -564,16 +583,17 @@ class second_pass_statistics {
     ncc_mismatch_ += mismatch;
   }
 
-  /// FNV-1a over what the sums depend on (the shifts, [M̃ | Wᵀ] in T and the score tables): two
-  /// passes whose fingerprints agree were built from the same statistics, convention, classifier
-  /// and feature type.
+  /// FNV-1a over what the sums depend on: the class means, the global mean, [M̃ | Wᵀ] in T and the
+  /// classifier in double. Two passes whose fingerprints agree were built from the same
+  /// statistics, convention, classifier and feature type, on any backend (the tables derived
+  /// from them are not hashed: their rounding may differ between backends' GEMMs).
   std::uint64_t fingerprint() const {
     std::uint64_t h = 14695981039346656037ull;
     const auto bytes = [&](const auto& v) {
       const auto* p = reinterpret_cast<const unsigned char*>(v.data());
       for (std::size_t k = 0; k < v.size() * sizeof(v[0]); ++k) h = (h ^ p[k]) * 1099511628211ull;
     };
-    bytes(means_), bytes(global_mean_), bytes(right_), bytes(score_base_), bytes(logit_base_);
+    bytes(means_), bytes(global_mean_), bytes(right_), bytes(classifier_.weight), bytes(classifier_.bias);
     return h;
   }
 
@@ -584,6 +604,7 @@ class second_pass_statistics {
   bool projected_, has_classifier_ = false;
   std::vector<double> means_, global_mean_, score_base_, logit_base_, projected_scatter_;
   std::vector<T> right_;  // [M̃ | Wᵀ], [d, K or 2K]
+  linear_classifier classifier_;  // empty without one
   std::int64_t ncc_correct_ = 0, ncc_mismatch_ = 0;
 };
 
