@@ -87,6 +87,7 @@ inline std::optional<std::size_t> find_column(const std::vector<std::string>& he
 struct pair_table {
   std::vector<std::string> subsets;              // in order of first appearance
   std::vector<std::vector<double>> chosen, rejected;  // per subset
+  std::vector<double> all_chosen, all_rejected;       // every pair, in the file's order
 };
 
 inline pair_table read_pairs(io::csv_reader& reader, const std::string& name, std::size_t chosen_col,
@@ -105,6 +106,8 @@ inline pair_table read_pairs(io::csv_reader& reader, const std::string& name, st
     }
     t.chosen[it->second].push_back(score(chosen_col));
     t.rejected[it->second].push_back(score(rejected_col));
+    t.all_chosen.push_back(t.chosen[it->second].back());
+    t.all_rejected.push_back(t.rejected[it->second].back());
   }
   return t;
 }
@@ -146,11 +149,10 @@ inline int run_pairs(const arguments& args, const std::string& file, const pair_
                      long long resamples, long long seed, const std::string& chosen_name,
                      const std::string& rejected_name, const std::string& subset_name) {
   if (args.option("best-of")) throw usage_error("--best-of needs responses grouped by prompt, not a table of pairs");
-  std::vector<double> all_chosen, all_rejected;
-  for (std::size_t g = 0; g < t.subsets.size(); ++g) {
-    all_chosen.insert(all_chosen.end(), t.chosen[g].begin(), t.chosen[g].end());
-    all_rejected.insert(all_rejected.end(), t.rejected[g].begin(), t.rejected[g].end());
-  }
+  // The interval over all pairs resamples them in the file's order, whatever the subsets (the
+  // same as rm_eval::pairwise_accuracy_interval, or Python's pairwise_accuracy, on the columns).
+  const auto& all_chosen = t.all_chosen;
+  const auto& all_rejected = t.all_rejected;
   // A resample draws pairs of the group with replacement (rm_eval::pairwise_accuracy_interval).
   const auto accuracy_with_interval = [&](const std::vector<double>& chosen, const std::vector<double>& rejected) {
     return rm_eval::pairwise_accuracy_interval(chosen, rejected, ties, resamples, 0.95,

@@ -3,11 +3,18 @@
 // and the correlations (Pearson, Spearman, Kendall's tau a, b, c). Host code in the library (one
 // number per response; the correlations sort): they take any float array and compute in double.
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include <posttrain/rm_eval/accuracy.hpp>
 #include <posttrain/rm_eval/best_of_n.hpp>
@@ -55,6 +62,63 @@ nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, c
     d["valid_resamples"] = result.second.valid_resamples;
   }
   return d;
+}
+
+/// reward-bench's report of a table of pairs: the accuracy over all pairs and per subset (in order
+/// of first appearance), each with the seeded interval of pairwise_accuracy, and the unweighted
+/// mean of the subsets' accuracies. The same numbers as `posttrain rm-eval` on such a table.
+nb::dict subset_accuracy(const any_array& chosen, const any_array& rejected,
+                         const std::optional<std::vector<std::string>>& subset, const std::string& ties,
+                         std::int64_t bootstrap, double level, std::uint64_t seed) {
+  const auto c = doubles_of(chosen, "chosen"), r = doubles_of(rejected, "rejected");
+  const auto policy = parse_ties(ties);
+  if (bootstrap < 0) throw nb::value_error(("bootstrap is " + std::to_string(bootstrap) + "; it must be ≥ 0").c_str());
+  if (c.size() != r.size())
+    throw nb::value_error(("chosen has " + std::to_string(c.size()) + " scores but rejected has " +
+                           std::to_string(r.size()) + "; one score each per pair").c_str());
+  if (subset && subset->size() != c.size())
+    throw nb::value_error(("subset has " + std::to_string(subset->size()) + " names but there are " +
+                           std::to_string(c.size()) + " pairs; one subset per pair").c_str());
+  // Pairs grouped by subset, in order of first appearance (host code over the names).
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> group_chosen, group_rejected;
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const std::string& name = subset ? (*subset)[i] : std::string("all");
+    const auto [it, fresh] = index.try_emplace(name, names.size());
+    if (fresh) names.push_back(name), group_chosen.emplace_back(), group_rejected.emplace_back();
+    group_chosen[it->second].push_back(c[i]);
+    group_rejected[it->second].push_back(r[i]);
+  }
+  using result = std::pair<rm::accuracy_result, rm::interval>;
+  result overall;
+  std::vector<result> per_subset(names.size());
+  {
+    nb::gil_scoped_release released;
+    overall = rm::pairwise_accuracy_interval(c, r, policy, bootstrap, level, seed);
+    for (std::size_t g = 0; g < names.size(); ++g)
+      per_subset[g] = rm::pairwise_accuracy_interval(group_chosen[g], group_rejected[g], policy, bootstrap, level, seed);
+  }
+  const auto with_interval = [&](const result& x) {
+    nb::dict d = as_dict(x.first);
+    if (bootstrap > 0) {
+      d["lower"] = x.second.lower;
+      d["upper"] = x.second.upper;
+      d["valid_resamples"] = x.second.valid_resamples;
+    }
+    return d;
+  };
+  nb::dict subsets;
+  double mean = 0;
+  for (std::size_t g = 0; g < names.size(); ++g) {
+    subsets[nb::str(names[g].c_str())] = with_interval(per_subset[g]);
+    mean += per_subset[g].first.accuracy / double(names.size());
+  }
+  nb::dict out;
+  out["accuracy"] = with_interval(overall);
+  out["subsets"] = subsets;
+  out["mean_of_subsets"] = names.empty() ? std::numeric_limits<double>::quiet_NaN() : mean;
+  return out;
 }
 
 /// Responses grouped by prompt: group[i] is response i's prompt id, each prompt's responses
@@ -130,6 +194,11 @@ void bind_rm_eval(nb::module_& m) {
         nb::arg("bootstrap") = 0, nb::arg("level") = 0.95, nb::arg("seed") = 0,
         "Accuracy on preference pairs (chosen > rejected): {accuracy, pairs, correct, ties, gold_ties}, and with "
         "bootstrap=R a seeded percentile interval over the pairs: {lower, upper, valid_resamples}.");
+  m.def("subset_accuracy", &subset_accuracy, nb::arg("chosen"), nb::arg("rejected"), nb::arg("subset") = nb::none(),
+        nb::arg("ties") = "zero", nb::arg("bootstrap") = 0, nb::arg("level") = 0.95, nb::arg("seed") = 0,
+        "reward-bench's report of a table of pairs (chosen score, rejected score, subset name): {accuracy, "
+        "subsets: {name: accuracy dict}, mean_of_subsets}, each accuracy with its seeded interval when "
+        "bootstrap=R; the numbers of `posttrain rm-eval` on the same table.");
   m.def("best_of_n_agreement", &best_of_n_agreement, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
         "Best-of-N agreement averaged over prompts (ties share the credit): {agreement, prompts}.");
   m.def("all_pairs_accuracy", &all_pairs_accuracy, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),

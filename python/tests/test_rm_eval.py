@@ -103,3 +103,37 @@ def test_best_of_n_agreement_per_prompt():
     got = posttrain.best_of_n_agreement(proxy, gold, group)
     assert got["prompts"] == 3
     assert got["agreement"] == pytest.approx((1 + 0.5 + 0.5) / 3)
+
+
+def test_subset_accuracy_is_reward_benchs_report():
+    rng = np.random.default_rng(9)
+    n = 300
+    chosen = np.round(rng.normal(size=n) + 0.3, 1)  # rounded: some ties
+    rejected = np.round(rng.normal(size=n), 1)
+    subset = [["chat", "chat-hard", "safety", "reasoning"][i % 4 if i % 7 else 0] for i in range(n)]
+    report = posttrain.subset_accuracy(chosen, rejected, subset, bootstrap=200, seed=3)
+    names = list(dict.fromkeys(subset))
+    assert list(report["subsets"]) == names  # in order of first appearance
+    means = []
+    for name in names:
+        mask = np.array([s == name for s in subset])
+        got = report["subsets"][name]
+        # reward-bench's rule: chosen scored strictly higher; a tie is not a win.
+        assert got["accuracy"] == pytest.approx(np.mean(chosen[mask] > rejected[mask]), rel=1e-12)
+        assert got["pairs"] == mask.sum()
+        # The interval is pairwise_accuracy's on the subset's pairs, with the same seed.
+        alone = posttrain.pairwise_accuracy(chosen[mask], rejected[mask], bootstrap=200, seed=3)
+        assert (got["lower"], got["upper"]) == (alone["lower"], alone["upper"])
+        means.append(got["accuracy"])
+    assert report["mean_of_subsets"] == pytest.approx(np.mean(means), rel=1e-12)
+    assert report["accuracy"]["accuracy"] == pytest.approx(np.mean(chosen > rejected), rel=1e-12)
+    assert report["accuracy"]["lower"] <= report["accuracy"]["accuracy"] <= report["accuracy"]["upper"]
+    # Without subsets: one group, "all".
+    plain = posttrain.subset_accuracy(chosen, rejected, ties="half")
+    assert list(plain["subsets"]) == ["all"]
+    assert plain["mean_of_subsets"] == plain["accuracy"]["accuracy"] == pytest.approx(
+        posttrain.pairwise_accuracy(chosen, rejected, ties="half")["accuracy"])
+    with pytest.raises(ValueError, match="one subset per pair"):
+        posttrain.subset_accuracy(chosen, rejected, subset[:-1])
+    with pytest.raises(ValueError, match="one score each per pair"):
+        posttrain.subset_accuracy(chosen, rejected[:-1])

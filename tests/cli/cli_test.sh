@@ -71,6 +71,19 @@ expect 0 '^      "accuracy": 1,$' rm-eval --ties exclude --bootstrap 50 "$work/p
 expect 0 '^  "mean_of_subsets": 0.5833333333333333,$' rm-eval --bootstrap 50 "$work/pairs_table.csv"
 expect 0 '"settings": "table:pairs\|chosen:scores_chosen\|rejected:scores_rejected\|subset:subset\|ties:zero\|' rm-eval --bootstrap 50 "$work/pairs_table.csv"
 expect 2 "--best-of needs responses grouped by prompt" rm-eval --best-of 2 "$work/pairs_table.csv"
+# The interval over all pairs resamples them in the file's order: the subset column (here it
+# interleaves two subsets) does not change it.
+awk 'BEGIN { print "subset,scores_chosen,scores_rejected"
+             for (i = 0; i < 40; i++) print (i % 3 ? "chat" : "safety") "," (i * 7 % 11) "," (i * 5 % 13) }' \
+  >"$work/pairs_interleaved.csv"
+cut -d, -f2,3 "$work/pairs_interleaved.csv" >"$work/pairs_no_subset.csv"
+with_subsets=$("$tool" rm-eval --bootstrap 50 "$work/pairs_interleaved.csv" 2>&1 | grep -m1 -A6 '"accuracy": {' | grep ci_)
+without=$("$tool" rm-eval --bootstrap 50 "$work/pairs_no_subset.csv" 2>&1 | grep -m1 -A6 '"accuracy": {' | grep ci_)
+checks=$((checks + 1))
+if [[ -z "$with_subsets" || "$with_subsets" != "$without" ]]; then
+  echo "FAIL: rm-eval's interval over all pairs depends on the subsets: '$with_subsets' against '$without'"
+  failures=$((failures + 1))
+fi
 printf 'id,scores_chosen\n1,2\n' >"$work/half_table.csv"
 expect 1 "half_table.csv:1:1: a table of pairs needs both a chosen and a rejected score column" rm-eval "$work/half_table.csv"
 printf 'chosen\trejected\n2\t1\n0\t1\n' >"$work/pairs_table.tsv"

@@ -22,6 +22,8 @@ rm_eval (reward-model evaluation; one score per response, computed in double):
     pairwise_accuracy(chosen, rejected, ties="zero", bootstrap=0, level=0.95, seed=0) -> dict
     all_pairs_accuracy(proxy, gold, group, ties="zero", first_k=0) -> dict
     best_of_n_agreement(proxy, gold, group)                        -> dict
+    subset_accuracy(chosen, rejected, subset=None, ties="zero", bootstrap=0, level=0.95, seed=0)
+                          -> dict(accuracy, subsets={name: dict}, mean_of_subsets)  (reward-bench)
     pearson(x, y), spearman(x, y), kendall_tau(x, y, variant="b")
 
 value (logit-level value adaptation and decoding; logits [T or B, V]):
@@ -98,6 +100,7 @@ from ._core import (
     rloo_advantages,
     sentence_bleu,
     spearman,
+    subset_accuracy,
     text_counts,
     value_loss,
 )
@@ -139,6 +142,7 @@ __all__ = [
     "rloo_advantages",
     "sentence_bleu",
     "spearman",
+    "subset_accuracy",
     "text_counts",
     "value_loss",
 ]
