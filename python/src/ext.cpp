@@ -11,6 +11,7 @@
 
 namespace posttrain_python {
 void bind_reward(nanobind::module_& m);
+void bind_reward_tracing(nanobind::module_& m);
 void bind_rm_eval(nanobind::module_& m);
 void bind_value(nanobind::module_& m);
 void bind_contrastive(nanobind::module_& m);
@@ -23,6 +24,7 @@ NB_MODULE(_core, m) {
   m.attr("__version__") = POSTTRAIN_VERSION_STRING;
   m.attr("backend") = posttrain::eigen_backend::name;
   posttrain_python::bind_reward(m);
+  posttrain_python::bind_reward_tracing(m);
   posttrain_python::bind_rm_eval(m);
   posttrain_python::bind_value(m);
   posttrain_python::bind_contrastive(m);

@@ -94,6 +94,26 @@ nb::object kl_penalty(const any_array& logp, const any_array& ref_logp, const st
   return k == kind::f32 ? run(float{}) : run(double{});
 }
 
+/// clip(score) − β·kl at valid positions, the score being token_scores (optional) plus each row's
+/// sequence score at its last valid position: trl's and OpenRLHF's per-token PPO reward.
+nb::object shaped_rewards(const any_array& kl, const any_array& sequence_scores, const std::optional<any_array>& mask,
+                          const std::optional<any_array>& token_scores, double kl_coef, std::optional<double> clip) {
+  const kind k = token_scores ? common_kind({{&kl, "kl"}, {&*token_scores, "token_scores"}}) : common_kind({{&kl, "kl"}});
+  const auto scores = doubles_of(sequence_scores, "sequence_scores");
+  const pt::reward::shaped_reward_options o{kl_coef, clip};
+  const auto run = [&]<class T>(T) -> nb::object {
+    auto [out, view] = new_array<T>(kl.shape(0), kl.shape(1));
+    const pt::tensor_view<const double, 1> seq(scores.data(), pt::index_t(scores.size()));
+    with_mask(mask, pt::index_t(kl.shape(0)), pt::index_t(kl.shape(1)), [&](auto m) {
+      nb::gil_scoped_release released;
+      if (token_scores) pt::reward::shaped_rewards(backend, view_of<T>(*token_scores), seq, view_of<T>(kl), m, view, o);
+      else pt::reward::shaped_rewards(backend, seq, view_of<T>(kl), m, view, o);
+    });
+    return nb::cast(out);
+  };
+  return k == kind::f32 ? run(float{}) : run(double{});
+}
+
 /// verl's loss_agg_mode names, and the library's own.
 pt::reward::loss_aggregation parse_aggregation(const std::string& m) {
   if (m == "token-mean" || m == "token_mean") return pt::reward::loss_aggregation::token_mean;
@@ -202,6 +222,10 @@ void bind_reward(nb::module_& m) {
   m.def("kl_penalty", &kl_penalty, nb::arg("logp"), nb::arg("ref_logp"), nb::arg("mask") = nb::none(),
         nb::arg("kind") = "k1", nb::arg("clamp") = nb::none(),
         "The per-token KL estimate of logp - ref_logp where mask != 0, 0 elsewhere.");
+  m.def("shaped_rewards", &shaped_rewards, nb::arg("kl"), nb::arg("sequence_scores"), nb::arg("mask") = nb::none(),
+        nb::arg("token_scores") = nb::none(), nb::arg("kl_coef") = 0.05, nb::arg("clip") = nb::none(),
+        "The per-token PPO reward [B, T]: clip(score) - kl_coef * kl where mask != 0 (0 elsewhere), score = "
+        "token_scores (optional) plus sequence_scores[b] at row b's last valid position.");
   m.def("policy_loss", &policy_loss, nb::arg("logp"), nb::arg("logp_old"), nb::arg("advantages"),
         nb::arg("mask") = nb::none(), nb::arg("clip_low") = 0.2, nb::arg("clip_high") = nb::none(),
         nb::arg("dual_clip") = nb::none(), nb::arg("loss_agg_mode") = "token-mean",

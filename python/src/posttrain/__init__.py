@@ -17,6 +17,10 @@ reward (PPO maths, with the conventions of trl, verl and OpenRLHF):
     grpo_advantages(scores, group, eps=1e-6, scale_by_std=True, std_floor=0.0, counted=None)
     rloo_advantages(scores, group, counted=None)
     reinforce_plus_plus_advantages(rewards, mask=None, gamma=1.0, masking="zero", preset=None)
+    shaped_rewards(kl, sequence_scores, mask=None, token_scores=None, kl_coef=0.05, clip=None)
+    trace_rewards(response, offsets, sentences, ends_with_eos=True, granularity="token",
+                  offset_unit="code_points", truth_values=None, helpfulness_values=None, ...)
+                                                                  -> (rewards [T], info)
 
 rm_eval (reward-model evaluation; one score per response, computed in double):
     pairwise_accuracy(chosen, rejected, ties="zero", bootstrap=0, level=0.95, seed=0) -> dict
@@ -99,9 +103,11 @@ from ._core import (
     residual,
     rloo_advantages,
     sentence_bleu,
+    shaped_rewards,
     spearman,
     subset_accuracy,
     text_counts,
+    trace_rewards,
     value_loss,
 )
 
@@ -141,8 +147,10 @@ __all__ = [
     "residual",
     "rloo_advantages",
     "sentence_bleu",
+    "shaped_rewards",
     "spearman",
     "subset_accuracy",
     "text_counts",
+    "trace_rewards",
     "value_loss",
 ]
