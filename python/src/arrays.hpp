@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,8 @@ using any_array = nb::ndarray<nb::ro>;
 /// int32 and int64 for masks.
 enum class kind { f32, f64, boolean, u8, i32, i64 };
 
-inline std::string describe_shape(const any_array& a) {
+template <class A>
+std::string describe_shape(const A& a) {
   std::string s = "(";
   for (std::size_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
   return s + (a.ndim() == 1 ? ",)" : ")");
@@ -69,6 +71,14 @@ pt::tensor_view<const T, 2> view_of(const any_array& a) {
           {pt::index_t(a.stride(0)), pt::index_t(a.stride(1))}};
 }
 
+/// Where a function writes its [rows, cols] result of T: a new numpy array, or the caller's `out`
+/// (any writable array on the host with DLPack: numpy, torch; any strides), which is returned
+/// as it was given. A wrong dtype, device or read-only array is a TypeError, a wrong shape a
+/// ValueError, each naming `out`.
+template <class T>
+std::pair<nb::object, pt::tensor_view<T, 2>> output_2d(const std::optional<nb::object>& out, std::size_t rows,
+                                                        std::size_t cols);
+
 /// A new C-ordered numpy array [rows, cols] of T, owned by Python.
 template <class T>
 std::pair<nb::ndarray<nb::numpy, T, nb::ndim<2>>, pt::tensor_view<T, 2>> new_array(std::size_t rows, std::size_t cols) {
@@ -76,6 +86,27 @@ std::pair<nb::ndarray<nb::numpy, T, nb::ndim<2>>, pt::tensor_view<T, 2>> new_arr
   nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<T*>(p); });
   nb::ndarray<nb::numpy, T, nb::ndim<2>> array(data, {rows, cols}, owner);
   return {array, pt::tensor_view<T, 2>(data, pt::index_t(rows), pt::index_t(cols))};
+}
+
+template <class T>
+std::pair<nb::object, pt::tensor_view<T, 2>> output_2d(const std::optional<nb::object>& out, std::size_t rows,
+                                                        std::size_t cols) {
+  if (!out || out->is_none()) {
+    auto [array, view] = new_array<T>(rows, cols);
+    return {nb::cast(array), view};
+  }
+  nb::ndarray<> a;
+  if (!nb::try_cast(*out, a))
+    throw nb::type_error("out must be a writable array (numpy, torch, DLPack); a read-only array cannot be written");
+  const char* type = std::is_same_v<T, float> ? "float32" : "float64";
+  if (a.device_type() != nb::device::cpu::value) throw nb::type_error("out is not in host memory");
+  if (a.dtype() != nb::dtype<T>())
+    throw nb::type_error((std::string("out must be ") + type + ", the dtype of the inputs").c_str());
+  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols)
+    throw nb::value_error(("out has shape " + describe_shape(a) + "; the result is (" + std::to_string(rows) + ", " +
+                           std::to_string(cols) + ")").c_str());
+  return {*out, pt::tensor_view<T, 2>(static_cast<T*>(a.data()), {pt::index_t(rows), pt::index_t(cols)},
+                                      {pt::index_t(a.stride(0)), pt::index_t(a.stride(1))})};
 }
 
 /// A new numpy array [n] of T, owned by Python.

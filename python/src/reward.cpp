@@ -59,22 +59,24 @@ pt::reward::whiten_options whiten_preset(const std::optional<std::string>& prese
 }
 
 nb::object masked_whiten(const any_array& x, const std::optional<any_array>& mask, bool shift_mean,
-                         const std::optional<std::string>& preset, std::optional<bool> unbiased, std::optional<double> eps) {
+                         const std::optional<std::string>& preset, std::optional<bool> unbiased, std::optional<double> eps,
+                         const std::optional<nb::object>& out_array) {
   const kind k = common_kind({{&x, "x"}});
   const auto o = whiten_preset(preset, shift_mean, unbiased, eps);
   const auto run = [&]<class T>(T) -> nb::object {
-    auto [out, view] = new_array<T>(x.shape(0), x.shape(1));
+    // out may be x itself: the statistics are taken before anything is written.
+    auto [out, view] = output_2d<T>(out_array, x.shape(0), x.shape(1));
     with_mask(mask, pt::index_t(x.shape(0)), pt::index_t(x.shape(1)), [&](auto m) {
       nb::gil_scoped_release released;
       pt::reward::masked_whiten(backend, view_of<T>(x), m, view, o);
     });
-    return nb::cast(out);
+    return out;
   };
   return k == kind::f32 ? run(float{}) : run(double{});
 }
 
 nb::object kl_penalty(const any_array& logp, const any_array& ref_logp, const std::optional<any_array>& mask,
-                      const std::string& kind_name, std::optional<double> clamp) {
+                      const std::string& kind_name, std::optional<double> clamp, const std::optional<nb::object>& out_array) {
   const kind k = common_kind({{&logp, "logp"}, {&ref_logp, "ref_logp"}});
   pt::reward::kl_options o;
   if (kind_name == "k1") o.estimator = pt::reward::kl_estimator::k1;
@@ -84,12 +86,13 @@ nb::object kl_penalty(const any_array& logp, const any_array& ref_logp, const st
   else throw nb::value_error(("kind must be 'k1', 'k2', 'k3' or 'abs', not '" + kind_name + "'").c_str());
   o.clamp = clamp;
   const auto run = [&]<class T>(T) -> nb::object {
-    auto [out, view] = new_array<T>(logp.shape(0), logp.shape(1));
+    // Element-wise: out may be logp or ref_logp.
+    auto [out, view] = output_2d<T>(out_array, logp.shape(0), logp.shape(1));
     with_mask(mask, pt::index_t(logp.shape(0)), pt::index_t(logp.shape(1)), [&](auto m) {
       nb::gil_scoped_release released;
       pt::reward::kl_penalty(backend, view_of<T>(logp), view_of<T>(ref_logp), m, view, o);
     });
-    return nb::cast(out);
+    return out;
   };
   return k == kind::f32 ? run(float{}) : run(double{});
 }
@@ -97,19 +100,21 @@ nb::object kl_penalty(const any_array& logp, const any_array& ref_logp, const st
 /// clip(score) − β·kl at valid positions, the score being token_scores (optional) plus each row's
 /// sequence score at its last valid position: trl's and OpenRLHF's per-token PPO reward.
 nb::object shaped_rewards(const any_array& kl, const any_array& sequence_scores, const std::optional<any_array>& mask,
-                          const std::optional<any_array>& token_scores, double kl_coef, std::optional<double> clip) {
+                          const std::optional<any_array>& token_scores, double kl_coef, std::optional<double> clip,
+                          const std::optional<nb::object>& out_array) {
   const kind k = token_scores ? common_kind({{&kl, "kl"}, {&*token_scores, "token_scores"}}) : common_kind({{&kl, "kl"}});
   const auto scores = doubles_of(sequence_scores, "sequence_scores");
   const pt::reward::shaped_reward_options o{kl_coef, clip};
   const auto run = [&]<class T>(T) -> nb::object {
-    auto [out, view] = new_array<T>(kl.shape(0), kl.shape(1));
+    // Each position is read before it is written: out may be kl.
+    auto [out, view] = output_2d<T>(out_array, kl.shape(0), kl.shape(1));
     const pt::tensor_view<const double, 1> seq(scores.data(), pt::index_t(scores.size()));
     with_mask(mask, pt::index_t(kl.shape(0)), pt::index_t(kl.shape(1)), [&](auto m) {
       nb::gil_scoped_release released;
       if (token_scores) pt::reward::shaped_rewards(backend, view_of<T>(*token_scores), seq, view_of<T>(kl), m, view, o);
       else pt::reward::shaped_rewards(backend, seq, view_of<T>(kl), m, view, o);
     });
-    return nb::cast(out);
+    return out;
   };
   return k == kind::f32 ? run(float{}) : run(double{});
 }
@@ -218,12 +223,15 @@ void bind_reward(nb::module_& m) {
         "Advantages and returns [B, T] of rewards and values [B, T] (GAE), no bootstrap past the end.");
   m.def("masked_whiten", &masked_whiten, nb::arg("x"), nb::arg("mask") = nb::none(), nb::arg("shift_mean") = true,
         nb::arg("preset") = nb::none(), nb::arg("unbiased") = nb::none(), nb::arg("eps") = nb::none(),
-        "(x - mean) * rsqrt(var + eps), the statistics over mask != 0.");
+        nb::arg("out") = nb::none(),
+        "(x - mean) * rsqrt(var + eps), the statistics over mask != 0; written into out when given (x itself "
+        "whitens in place).");
   m.def("kl_penalty", &kl_penalty, nb::arg("logp"), nb::arg("ref_logp"), nb::arg("mask") = nb::none(),
-        nb::arg("kind") = "k1", nb::arg("clamp") = nb::none(),
-        "The per-token KL estimate of logp - ref_logp where mask != 0, 0 elsewhere.");
+        nb::arg("kind") = "k1", nb::arg("clamp") = nb::none(), nb::arg("out") = nb::none(),
+        "The per-token KL estimate of logp - ref_logp where mask != 0, 0 elsewhere; written into out when given.");
   m.def("shaped_rewards", &shaped_rewards, nb::arg("kl"), nb::arg("sequence_scores"), nb::arg("mask") = nb::none(),
         nb::arg("token_scores") = nb::none(), nb::arg("kl_coef") = 0.05, nb::arg("clip") = nb::none(),
+        nb::arg("out") = nb::none(),
         "The per-token PPO reward [B, T]: clip(score) - kl_coef * kl where mask != 0 (0 elsewhere), score = "
         "token_scores (optional) plus sequence_scores[b] at row b's last valid position.");
   m.def("policy_loss", &policy_loss, nb::arg("logp"), nb::arg("logp_old"), nb::arg("advantages"),

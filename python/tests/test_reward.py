@@ -172,3 +172,41 @@ def test_results_own_their_memory(batch):
 def test_version_matches_the_headers():
     assert posttrain.__version__.count(".") == 2
     assert posttrain.backend == "eigen"
+
+
+def test_out_arrays_are_written_in_place():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(4, 9))
+    mask = rng.random((4, 9)) > 0.3
+    want = posttrain.masked_whiten(x, mask, preset="trl")
+    # Into a given array, which is returned as it was given.
+    out = np.empty_like(x)
+    assert posttrain.masked_whiten(x, mask, preset="trl", out=out) is out
+    np.testing.assert_array_equal(out, want)
+    # In place: x itself (the statistics are taken before anything is written).
+    y = x.copy()
+    assert posttrain.masked_whiten(y, mask, preset="trl", out=y) is y
+    np.testing.assert_array_equal(y, want)
+    # A strided view of a larger array: only its elements change.
+    big = np.zeros((4, 18))
+    posttrain.masked_whiten(x, mask, preset="trl", out=big[:, ::2])
+    np.testing.assert_array_equal(big[:, ::2], want)
+    assert not big[:, 1::2].any()
+    # The KL estimate into logp's own memory, and the shaped reward into kl's.
+    logp, ref = rng.normal(size=(2, 4, 9)).astype(np.float32)
+    kl_want = posttrain.kl_penalty(logp, ref, mask, kind="k3")
+    assert posttrain.kl_penalty(logp, ref, mask, kind="k3", out=logp) is logp
+    np.testing.assert_array_equal(logp, kl_want)
+    scores = rng.normal(size=4)
+    shaped_want = posttrain.shaped_rewards(logp, scores, mask, kl_coef=0.2)
+    posttrain.shaped_rewards(logp, scores, mask, kl_coef=0.2, out=logp)
+    np.testing.assert_array_equal(logp, shaped_want)
+    # Wrong dtype, shape, read-only memory.
+    with pytest.raises(TypeError, match="out must be float64"):
+        posttrain.masked_whiten(x, mask, out=np.empty((4, 9), np.float32))
+    with pytest.raises(ValueError, match=r"out has shape \(4, 8\); the result is \(4, 9\)"):
+        posttrain.masked_whiten(x, mask, out=np.empty((4, 8)))
+    frozen = np.empty_like(x)
+    frozen.flags.writeable = False
+    with pytest.raises(TypeError, match="writable"):
+        posttrain.masked_whiten(x, mask, out=frozen)

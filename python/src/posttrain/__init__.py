@@ -2,14 +2,15 @@
 """posttrain: the library's post-training kernels on numpy arrays and torch tensors.
 
 Arrays are read in place through their strides (numpy, torch CPU tensors, anything with DLPack);
-results are new numpy arrays (``torch.from_numpy`` wraps them without a copy). The GIL is
+results are new numpy arrays (``torch.from_numpy`` wraps them without a copy), or, where a
+function takes ``out=``, written into the caller's array (an input's own, for in-place use). The GIL is
 released while a kernel runs. Wrong dtypes and devices raise TypeError, wrong shapes and values
 ValueError, with the library's message.
 
 reward (PPO maths, with the conventions of trl, verl and OpenRLHF):
     compute_gae(rewards, values, mask=None, gamma=1.0, lam=0.95, masking="zero")
-    masked_whiten(x, mask=None, shift_mean=True, preset=None, unbiased=None, eps=None)
-    kl_penalty(logp, ref_logp, mask=None, kind="k1", clamp=None)
+    masked_whiten(x, mask=None, shift_mean=True, preset=None, unbiased=None, eps=None, out=None)
+    kl_penalty(logp, ref_logp, mask=None, kind="k1", clamp=None, out=None)
     policy_loss(logp, logp_old, advantages, mask=None, clip_low=0.2, clip_high=None,
                 dual_clip=None, loss_agg_mode="token-mean")  -> (loss, grad, info)
     value_loss(values, old_values, returns, mask=None, clip=0.2, loss_agg_mode="token-mean")
@@ -17,7 +18,8 @@ reward (PPO maths, with the conventions of trl, verl and OpenRLHF):
     grpo_advantages(scores, group, eps=1e-6, scale_by_std=True, std_floor=0.0, counted=None)
     rloo_advantages(scores, group, counted=None)
     reinforce_plus_plus_advantages(rewards, mask=None, gamma=1.0, masking="zero", preset=None)
-    shaped_rewards(kl, sequence_scores, mask=None, token_scores=None, kl_coef=0.05, clip=None)
+    shaped_rewards(kl, sequence_scores, mask=None, token_scores=None, kl_coef=0.05, clip=None,
+                   out=None)
     trace_rewards(response, offsets, sentences, ends_with_eos=True, granularity="token",
                   offset_unit="code_points", truth_values=None, helpfulness_values=None, ...)
                                                                   -> (rewards [T], info)
