@@ -153,10 +153,11 @@ row_sums sum_product_rows(const B& be, const X& x, const Yv& y, const N& norms, 
 }
 
 /// ‖XYᵀ/‖XYᵀ‖_F − (I − 11ᵀ/K)/√(K−1)‖_F given ‖XYᵀ‖_F² (a second pass over the product's rows).
-template <backend B, class X, class Yv, class N>
-double etf_error(const B& be, const X& x, const Yv& y, const N& none, double frob2) {
+template <backend B, class X, class Yv>
+double etf_error(const B& be, const X& x, const Yv& y, double frob2) {
   if (frob2 == 0) return std::numeric_limits<double>::quiet_NaN();
-  return std::sqrt(sum_product_rows(be, x, y, none, none, 1 / std::sqrt(frob2), false, false).v[0]);
+  const tensor_view<const double, 1, typename B::memory_space> unused(nullptr, 0);  // no norms or variances
+  return std::sqrt(sum_product_rows(be, x, y, unused, unused, 1 / std::sqrt(frob2), false, false).v[0]);
 }
 
 inline std::vector<double> row_norms(const std::vector<double>& v, index_t K, index_t d) {
@@ -191,7 +192,7 @@ simplex_geometry geometry_of(const B& be, const std::vector<double>& v, const Vb
   const double pairs = double(K) * double(K - 1) / 2;
   g.equiangularity = s.v[1] / pairs;
   g.cosine_std = std::sqrt(std::max(0.0, s.v[3] / pairs - (s.v[2] / pairs) * (s.v[2] / pairs)));
-  g.etf_error = etf_error(be, v_be, v_be, nv, s.v[0]);
+  g.etf_error = etf_error(be, v_be, v_be, s.v[0]);
   if (cdnv_sum) *cdnv_sum = s.v[4];
   return g;
 }
@@ -306,9 +307,9 @@ nc_result compute(const B& be, const class_statistics& stats, const Pass2* pass2
       dual += e * e;
     }
     r.self_duality = dual;
-    const tensor_view<const double, 1, space> none(nullptr, 0);
-    const double frob2 = sum_product_rows(be, wv, cv, none, none, -1, false, false).v[0];
-    r.classifier_means_etf_error = etf_error(be, wv, cv, none, frob2);
+    const tensor_view<const double, 1, space> unused(nullptr, 0);
+    const double frob2 = sum_product_rows(be, wv, cv, unused, unused, -1, false, false).v[0];
+    r.classifier_means_etf_error = etf_error(be, wv, cv, frob2);
   }
   if (pass2) {
     r.ncc_accuracy = double(pass2->ncc_correct()) / double(N);
