@@ -45,6 +45,17 @@ nb::dict as_dict(const rm::accuracy_result& r) {
   return d;
 }
 
+/// The accuracy with its bootstrap interval's fields when it has one.
+nb::dict as_dict(const std::pair<rm::accuracy_result, rm::interval>& r, bool with_interval) {
+  nb::dict d = as_dict(r.first);
+  if (with_interval) {
+    d["lower"] = r.second.lower;
+    d["upper"] = r.second.upper;
+    d["valid_resamples"] = r.second.valid_resamples;
+  }
+  return d;
+}
+
 nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, const std::string& ties,
                            std::int64_t bootstrap, double level, std::uint64_t seed) {
   const auto c = doubles_of(chosen, "chosen"), r = doubles_of(rejected, "rejected");
@@ -55,13 +66,7 @@ nb::dict pairwise_accuracy(const any_array& chosen, const any_array& rejected, c
     nb::gil_scoped_release released;
     result = rm::pairwise_accuracy_interval(c, r, policy, bootstrap, level, seed);
   }
-  nb::dict d = as_dict(result.first);
-  if (bootstrap > 0) {
-    d["lower"] = result.second.lower;
-    d["upper"] = result.second.upper;
-    d["valid_resamples"] = result.second.valid_resamples;
-  }
-  return d;
+  return as_dict(result, bootstrap > 0);
 }
 
 /// reward-bench's report of a table of pairs: the accuracy over all pairs and per subset (in order
@@ -99,23 +104,14 @@ nb::dict subset_accuracy(const any_array& chosen, const any_array& rejected,
     for (std::size_t g = 0; g < names.size(); ++g)
       per_subset[g] = rm::pairwise_accuracy_interval(group_chosen[g], group_rejected[g], policy, bootstrap, level, seed);
   }
-  const auto with_interval = [&](const result& x) {
-    nb::dict d = as_dict(x.first);
-    if (bootstrap > 0) {
-      d["lower"] = x.second.lower;
-      d["upper"] = x.second.upper;
-      d["valid_resamples"] = x.second.valid_resamples;
-    }
-    return d;
-  };
   nb::dict subsets;
   double mean = 0;
   for (std::size_t g = 0; g < names.size(); ++g) {
-    subsets[nb::str(names[g].c_str())] = with_interval(per_subset[g]);
+    subsets[nb::str(names[g].c_str())] = as_dict(per_subset[g], bootstrap > 0);
     mean += per_subset[g].first.accuracy / double(names.size());
   }
   nb::dict out;
-  out["accuracy"] = with_interval(overall);
+  out["accuracy"] = as_dict(overall, bootstrap > 0);
   out["subsets"] = subsets;
   out["mean_of_subsets"] = names.empty() ? std::numeric_limits<double>::quiet_NaN() : mean;
   return out;
