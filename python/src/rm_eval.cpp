@@ -167,6 +167,27 @@ nb::dict best_of_n_agreement(const any_array& proxy, const any_array& gold, cons
   return d;
 }
 
+/// The best-of-N curve: for each N, the expected gold score of the proxy's pick among a uniformly
+/// random N-subset of each prompt's responses (exact, over all subsets), averaged over prompts,
+/// and the normalised gain against best-of-1 and the gold score's own pick.
+nb::dict best_of_n_curve(const any_array& proxy, const any_array& gold, const any_array& group,
+                         const std::vector<std::int64_t>& ns) {
+  const auto s = grouped(proxy, gold, group);
+  std::vector<double> golds, gains;
+  {
+    nb::gil_scoped_release released;
+    for (const auto n : ns) {
+      golds.push_back(rm::best_of_n_gold(s, n));
+      gains.push_back(rm::best_of_n_gain(s, n));
+    }
+  }
+  nb::dict d;
+  d["n"] = ns;
+  d["gold"] = golds;
+  d["gain"] = gains;
+  return d;
+}
+
 template <class F>
 double correlation(const any_array& x, const any_array& y, const F& f) {
   const auto a = doubles_of(x, "x"), b = doubles_of(y, "y");
@@ -197,6 +218,11 @@ void bind_rm_eval(nb::module_& m) {
         "bootstrap=R; the numbers of `posttrain rm-eval` on the same table.");
   m.def("best_of_n_agreement", &best_of_n_agreement, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
         "Best-of-N agreement averaged over prompts (ties share the credit): {agreement, prompts}.");
+  m.def("best_of_n_curve", &best_of_n_curve, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
+        nb::arg("n") = std::vector<std::int64_t>{1, 2, 4, 8, 16},
+        "The best-of-N curve, exact over every N-subset of each prompt's responses: {n, gold (the expected gold "
+        "score of the proxy's pick, averaged over prompts), gain ((J(proxy) - J(1)) / (J(gold) - J(1)))}; every "
+        "prompt needs N responses.");
   m.def("all_pairs_accuracy", &all_pairs_accuracy, nb::arg("proxy"), nb::arg("gold"), nb::arg("group"),
         nb::arg("ties") = "zero", nb::arg("first_k") = 0,
         "Accuracy over every pair of each prompt's responses (group: prompt id per response, contiguous).");

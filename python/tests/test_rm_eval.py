@@ -137,3 +137,37 @@ def test_subset_accuracy_is_reward_benchs_report():
         posttrain.subset_accuracy(chosen, rejected, subset[:-1])
     with pytest.raises(ValueError, match="one score each per pair"):
         posttrain.subset_accuracy(chosen, rejected[:-1])
+
+
+def best_of_n_brute_force(proxy, gold, group, n):
+    """Every N-subset of each prompt's responses: the gold score of the proxy's pick (tied
+    favourites share it), averaged over subsets, then over prompts."""
+    per_prompt = []
+    for g in dict.fromkeys(group):
+        idx = np.flatnonzero(group == g)
+        values = []
+        for subset in itertools.combinations(idx, n):
+            sub = np.array(subset)
+            top = proxy[sub].max()
+            values.append(gold[sub][proxy[sub] == top].mean())
+        per_prompt.append(np.mean(values))
+    return float(np.mean(per_prompt))
+
+
+def test_best_of_n_curve_against_every_subset():
+    rng = np.random.default_rng(21)
+    group = np.repeat([0, 1, 2], [6, 8, 7])
+    gold = rng.normal(size=group.size)
+    proxy = np.round(gold + rng.normal(scale=0.8, size=group.size), 0)  # rounded: ties among favourites
+    curve = posttrain.best_of_n_curve(proxy, gold, group, n=[1, 2, 3, 5])
+    assert curve["n"] == [1, 2, 3, 5]
+    for n, value, gain in zip(curve["n"], curve["gold"], curve["gain"]):
+        assert value == pytest.approx(best_of_n_brute_force(proxy, gold, group, n), rel=1e-12)
+        if n == 1:
+            assert np.isnan(gain)  # nothing to improve on best-of-1
+        else:
+            base = best_of_n_brute_force(proxy, gold, group, 1)
+            oracle = best_of_n_brute_force(gold, gold, group, n)
+            assert gain == pytest.approx((value - base) / (oracle - base), rel=1e-10)
+    with pytest.raises(ValueError, match="fewer than N = 7"):
+        posttrain.best_of_n_curve(proxy, gold, group, n=[7])

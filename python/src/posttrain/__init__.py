@@ -28,6 +28,7 @@ rm_eval (reward-model evaluation; one score per response, computed in double):
     pairwise_accuracy(chosen, rejected, ties="zero", bootstrap=0, level=0.95, seed=0) -> dict
     all_pairs_accuracy(proxy, gold, group, ties="zero", first_k=0) -> dict
     best_of_n_agreement(proxy, gold, group)                        -> dict
+    best_of_n_curve(proxy, gold, group, n=[1, 2, 4, 8, 16])        -> dict(n, gold, gain)
     subset_accuracy(chosen, rejected, subset=None, ties="zero", bootstrap=0, level=0.95, seed=0)
                           -> dict(accuracy, subsets={name: dict}, mean_of_subsets)  (reward-bench)
     pearson(x, y), spearman(x, y), kendall_tau(x, y, variant="b")
@@ -74,6 +75,7 @@ from ._core import (
     all_pairs_accuracy,
     backend,
     best_of_n_agreement,
+    best_of_n_curve,
     ClassStatistics,
     cmc,
     complementary_loss,
@@ -118,6 +120,7 @@ __all__ = [
     "all_pairs_accuracy",
     "backend",
     "best_of_n_agreement",
+    "best_of_n_curve",
     "ClassStatistics",
     "cmc",
     "complementary_loss",
