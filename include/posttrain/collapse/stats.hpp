@@ -120,15 +120,6 @@ bool all_finite(const Range& r) {
   return true;
 }
 
-/// A vector in any memory space, copied to a host buffer (labels: they are checked, and sorted
-/// by class, on the host).
-template <backend B, class V>
-host_buffer<std::remove_const_t<typename V::value_type>, 1> vector_on_host(const B& be, const V& v) {
-  host_buffer<std::remove_const_t<typename V::value_type>, 1> h({v.extent(0)});
-  deep_copy(be, v, h.view());
-  return h;
-}
-
 /// A contiguous host array copied into be's memory space: [n], or [rows, cols].
 template <backend B, class T>
 auto on_backend(const B& be, const T* host, index_t n) {
@@ -180,14 +171,6 @@ class_groups group_by_class(const Y& y_host, index_t classes) {
   g.order.resize(std::size_t(n));
   for (index_t i = 0; i < n; ++i) g.order[std::size_t(next[std::size_t(y_host(i))]++)] = i;
   return g;
-}
-
-/// A host view over a std::vector<double> laid out [rows, cols].
-inline tensor_view<double, 2> matrix_view(std::vector<double>& v, index_t rows, index_t cols) {
-  return {v.data(), rows, cols};
-}
-inline tensor_view<const double, 2> matrix_view(const std::vector<double>& v, index_t rows, index_t cols) {
-  return {v.data(), rows, cols};
 }
 
 }  // namespace detail
@@ -264,11 +247,12 @@ class class_statistics {
   void add(const B& be, const H& features, const Y& labels) {
     const auto h = posttrain::detail::to_const_view(features);
     const auto y = posttrain::detail::to_const_view(labels);
-    const auto y_host = detail::vector_on_host(be, y);
-    detail::check_batch("class_statistics::add", h, y_host.view(), classes_, dim_, samples_);
+    // The labels on the host: checked there, and the rows sorted by class.
+    const auto y_host = posttrain::detail::to_host(be, as_matrix(y));
+    detail::check_batch("class_statistics::add", h, y_host.view().row(0), classes_, dim_, samples_);
     const index_t n = h.extent(0), K = classes_, d = dim_;
     if (n == 0) return;
-    const auto groups = detail::group_by_class(y_host.view(), K);
+    const auto groups = detail::group_by_class(y_host.view().row(0), K);
     const auto order = detail::on_backend(be, groups.order.data(), n);
     const auto offset = detail::on_backend(be, groups.offset.data(), K + 1);
     auto sums = allocate<double>(be, {K, d});
@@ -425,7 +409,6 @@ class second_pass_statistics {
     has_classifier_ = classifier != nullptr;
     means_ = stats.class_means();
     global_mean_ = stats.global_mean_of(convention);
-    if (has_classifier_) classifier_ = *classifier;
     cols_ = has_classifier_ ? 2 * K : K;
     // [M̃ | Wᵀ] as [d, cols] in T.
     right_.resize(static_cast<std::size_t>(d * cols_));
@@ -481,6 +464,14 @@ class second_pass_statistics {
         if (has_classifier_) logit_base_[std::size_t(c)] = logit;
       }
     }
+    std::uint64_t h = 14695981039346656037ull;
+    const auto bytes = [&](const auto& v) {
+      const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+      for (std::size_t k = 0; k < v.size() * sizeof(v[0]); ++k) h = (h ^ p[k]) * 1099511628211ull;
+    };
+    bytes(means_), bytes(global_mean_), bytes(right_);
+    if (classifier) bytes(classifier->weight), bytes(classifier->bias);
+    fingerprint_ = h;
   }
   /// The same on the sequential backend (its tables' GEMMs are plain loops).
   explicit second_pass_statistics(const class_statistics& stats, global_mean convention = global_mean::sample,
@@ -510,8 +501,8 @@ class second_pass_statistics {
   void add(const B& be, const H& features, const Y& labels) {
     const auto h = posttrain::detail::to_const_view(features);
     const auto y = posttrain::detail::to_const_view(labels);
-    detail::check_batch("second_pass_statistics::add", h, detail::vector_on_host(be, y).view(), classes_, dim_,
-                        samples_);
+    detail::check_batch("second_pass_statistics::add", h, posttrain::detail::to_host(be, as_matrix(y)).view().row(0),
+                        classes_, dim_, samples_);
     const index_t n = h.extent(0), K = classes_, d = dim_, shifts = projected_ ? K : 1;
     if (n == 0) return;
     using space = typename B::memory_space;
@@ -587,15 +578,7 @@ class second_pass_statistics {
   /// classifier in double. Two passes whose fingerprints agree were built from the same
   /// statistics, convention, classifier and feature type, on any backend (the tables derived
   /// from them are not hashed: their rounding may differ between backends' GEMMs).
-  std::uint64_t fingerprint() const {
-    std::uint64_t h = 14695981039346656037ull;
-    const auto bytes = [&](const auto& v) {
-      const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-      for (std::size_t k = 0; k < v.size() * sizeof(v[0]); ++k) h = (h ^ p[k]) * 1099511628211ull;
-    };
-    bytes(means_), bytes(global_mean_), bytes(right_), bytes(classifier_.weight), bytes(classifier_.bias);
-    return h;
-  }
+  std::uint64_t fingerprint() const noexcept { return fingerprint_; }
 
  private:
   std::size_t at(index_t c, index_t j) const { return static_cast<std::size_t>(c * dim_ + j); }
@@ -604,7 +587,7 @@ class second_pass_statistics {
   bool projected_, has_classifier_ = false;
   std::vector<double> means_, global_mean_, score_base_, logit_base_, projected_scatter_;
   std::vector<T> right_;  // [M̃ | Wᵀ], [d, K or 2K]
-  linear_classifier classifier_;  // empty without one
+  std::uint64_t fingerprint_ = 0;
   std::int64_t ncc_correct_ = 0, ncc_mismatch_ = 0;
 };
 

@@ -208,20 +208,21 @@ struct column_statistics_kernel {
   template <class Team, class S, class M, class Sum>
   POSTTRAIN_HOST_DEVICE void operator()(const Team& team, index_t b, const S& s, const M& col_max,
                                         const Sum& col_sum) const {
+    // A full block (every block but the last) is read without a per-element test, so that the
+    // loads and the block's arithmetic vectorise; the last block pads with −inf (max) and 0 (sum).
+    if (s.extent(1) - b * width >= width) update<true>(team, b, s, col_max, col_sum);
+    else update<false>(team, b, s, col_max, col_sum);
+  }
+
+ private:
+  template <bool full, class Team, class S, class M, class Sum>
+  POSTTRAIN_HOST_DEVICE void update(const Team& team, index_t b, const S& s, const M& col_max, const Sum& col_sum) const {
     const T inf = posttrain::detail::infinity<T>();
     const index_t rows = s.extent(0), j0 = b * width;
-    const index_t used = s.extent(1) - j0 < width ? s.extent(1) - j0 : width;
-    // A full block (every block but the last) without a per-element test, so that the loads and
-    // the block's arithmetic vectorise; the last block pads with −inf (max) and 0 (sum).
-    const bool full = used == width;
-    const block top = full ? team.reduce(rows, blockwise<true>{}, [&](index_t r) {
+    const index_t used = full ? width : s.extent(1) - j0;
+    const block top = team.reduce(rows, blockwise<true>{}, [&](index_t r) {
       block x;
-      for (int w = 0; w < width; ++w) x.v[w] = s(r, j0 + w);
-      return x;
-    })
-                           : team.reduce(rows, blockwise<true>{}, [&](index_t r) {
-      block x;
-      for (int w = 0; w < width; ++w) x.v[w] = w < used ? T(s(r, j0 + w)) : -inf;
+      for (int w = 0; w < width; ++w) x.v[w] = full || w < used ? T(s(r, j0 + w)) : -inf;
       return x;
     });
     block m, seen;
@@ -229,14 +230,9 @@ struct column_statistics_kernel {
       seen.v[w] = w < used ? T(col_max(j0 + w)) : -inf;
       m.v[w] = top.v[w] > seen.v[w] ? top.v[w] : seen.v[w];
     }
-    const block sum = full ? team.reduce(rows, blockwise<false>{}, [&](index_t r) {
+    const block sum = team.reduce(rows, blockwise<false>{}, [&](index_t r) {
       block x;
-      for (int w = 0; w < width; ++w) x.v[w] = numerator_exp(T(s(r, j0 + w) - m.v[w]));
-      return x;
-    })
-                           : team.reduce(rows, blockwise<false>{}, [&](index_t r) {
-      block x;
-      for (int w = 0; w < width; ++w) x.v[w] = w < used ? numerator_exp(T(s(r, j0 + w) - m.v[w])) : T(0);
+      for (int w = 0; w < width; ++w) x.v[w] = full || w < used ? numerator_exp(T(s(r, j0 + w) - m.v[w])) : T(0);
       return x;
     });
     team.single([&] {
