@@ -99,3 +99,59 @@ def test_collapse_errors(features):
     empty = posttrain.ClassStatistics(k, 6)
     with pytest.raises(ValueError, match="class"):
         empty.class_means()
+
+
+@pytest.mark.parametrize("route", ["gram", "projected"])
+def test_second_pass_streams_merges_and_pickles_to_nc_metrics(features, route):
+    """Both passes by hand, over shards (each pass merged in its own order), give nc_metrics'
+    dict, NC4 and the classifier's mismatch included; a pickled pass merges like the original."""
+    h, labels, k = features
+    weight = np.random.default_rng(2).normal(size=(k, h.shape[1]))
+    bias = np.arange(k, dtype=float)
+    want = posttrain.nc_metrics(h, labels, k, weight=weight, bias=bias, route=route)
+    rows = np.array_split(np.random.default_rng(3).permutation(len(h)), 3)
+    stats = posttrain.ClassStatistics(k, h.shape[1], route=route)
+    for r in rows:
+        stats.add(h[r], labels[r])
+    shards = [posttrain.SecondPassStatistics(stats, weight, bias, dtype="float64") for _ in rows]
+    for s, r in zip(shards, rows):
+        s.add(h[r], labels[r])
+    assert len({s.fingerprint for s in shards}) == 1
+    merged = pickle.loads(pickle.dumps(shards[2]))
+    assert merged.samples == len(rows[2]) and merged.dtype == "float64"
+    merged.merge(shards[0])
+    merged.merge(pickle.loads(pickle.dumps(shards[1])))
+    got = merged.metrics()
+    assert got["samples"] == 400
+    assert got["nc4_ncc_accuracy"] == want["nc4_ncc_accuracy"]
+    assert got["nc4_ncc_mismatch"] == want["nc4_ncc_mismatch"]
+    nearest = ((h[:, None, :] - stats.class_means()[None]) ** 2).sum(axis=2).argmin(axis=1)
+    assert got["nc4_ncc_mismatch"] == (nearest != (h @ weight.T + bias).argmax(axis=1)).mean()
+    assert got["nc1"] == pytest.approx(want["nc1"], rel=1e-11)
+    assert got["nc3_self_duality"] == pytest.approx(want["nc3_self_duality"], rel=1e-11)
+    assert got["nc4_ncc_accuracy"] == reference(h, labels, k)["ncc_accuracy"]
+
+
+def test_second_pass_errors(features):
+    h, labels, k = features
+    stats = posttrain.ClassStatistics(k, h.shape[1], route="projected")
+    stats.add(h, labels)
+    f32 = posttrain.SecondPassStatistics(stats)
+    assert f32.dtype == "float32"
+    with pytest.raises(TypeError, match="built for float32"):
+        f32.add(h, labels)
+    f32.add(h.astype(np.float32), labels)
+    with pytest.raises(ValueError, match="float64 features into one of float32"):
+        f32.merge(posttrain.SecondPassStatistics(stats, dtype="float64"))
+    other = posttrain.ClassStatistics(k, h.shape[1], route="projected")
+    other.add(h[:200], labels[:200])
+    with pytest.raises(ValueError, match="same"):
+        f32.merge(posttrain.SecondPassStatistics(other))
+    with pytest.raises(ValueError, match="dtype must be"):
+        posttrain.SecondPassStatistics(stats, dtype="float16")
+    with pytest.raises(ValueError, match="classifier"):
+        posttrain.SecondPassStatistics(stats, weight=np.zeros((k + 1, h.shape[1])))
+    with pytest.raises(ValueError, match="17"):
+        bad = labels.copy()
+        bad[17] = -1
+        f32.add(h.astype(np.float32), bad)
