@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The speed table of docs/python.md: medians of 7 timeit runs, float32, with the numpy formula
-beside the calls it replaces. Threads: OMP_NUM_THREADS (the kernels use every core by default).
+"""The speed tables of docs/python.md: medians of 7 timeit runs, float32, with the numpy formula
+beside the calls it replaces and, where torch is installed, the PyTorch versions a trl or verl
+user runs today. Threads: OMP_NUM_THREADS (posttrain's kernels and torch's both follow it).
 
     OMP_NUM_THREADS=1 python python/bench/speed.py
+    OMP_NUM_THREADS=2 build/pyenv-torch/bin/python python/bench/speed.py torch   # torch rows only
 """
 import statistics
+import sys
 import timeit
 
 import numpy as np
@@ -103,6 +106,102 @@ def simplify_rows():
     show("the same rule with sacrebleu + textstat (x10 of 10 000)", 10 * seconds)
 
 
+def trl_gae(values, rewards, gamma=1.0, lam=0.95):
+    """trl's PPO loop (compute_advantages), one reversed step per token, in torch."""
+    import torch
+    lastgaelam = 0
+    reversed_advantages = []
+    length = rewards.shape[-1]
+    for t in reversed(range(length)):
+        nextvalues = values[:, t + 1] if t < length - 1 else 0.0
+        delta = rewards[:, t] + gamma * nextvalues - values[:, t]
+        lastgaelam = delta + gamma * lam * lastgaelam
+        reversed_advantages.append(lastgaelam)
+    advantages = torch.stack(reversed_advantages[::-1], axis=1)
+    return advantages, advantages + values
+
+
+def torch_nc1(features, labels, classes):
+    """NC1 = tr(Sigma_W pinv(Sigma_B)) / K as the neural-collapse papers' code computes it:
+    class means by scatter-add, the within-class scatter as one GEMM, torch.linalg.pinv."""
+    import torch
+    n, d = features.shape
+    counts = torch.bincount(labels, minlength=classes).to(features.dtype)
+    means = torch.zeros(classes, d, dtype=features.dtype).index_add_(0, labels, features) / counts[:, None]
+    centred = features - means[labels]
+    within = centred.T @ centred / n
+    between_rows = means - features.mean(0)
+    between = between_rows.T @ between_rows / classes
+    return torch.trace(within @ torch.linalg.pinv(between, hermitian=True)).item() / classes
+
+
+def torch_rows():
+    """posttrain beside PyTorch, in one run: the same inputs, the results checked equal first."""
+    import torch
+    import torch.nn.functional as F
+
+    import posttrain.torch as ptt
+    blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS_INFO" in line]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blas[0] if blas else 'BLAS: ?'}")
+    g = torch.Generator().manual_seed(0)
+
+    small = torch.randn(8, 128, generator=g)
+    show("compute_gae [8, 128] on torch tensors", median_seconds(lambda: posttrain.compute_gae(small, small), 2000))
+    show("  trl's loop in torch", median_seconds(lambda: trl_gae(small, small), 20))
+    big = torch.randn(512, 4096, generator=g)
+    ours, theirs = posttrain.compute_gae(big, big)[0], trl_gae(big, big)[0]
+    assert np.allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-3)
+    show("compute_gae [512, 4096]", median_seconds(lambda: posttrain.compute_gae(big, big), 10))
+    show("  trl's loop in torch", median_seconds(lambda: trl_gae(big, big), 1))
+
+    t, v = 64, 152064
+    zb = torch.randn(t, v, generator=g)
+    zv = (0.1 * torch.randn(t, v, generator=g)).requires_grad_(True)
+    y = torch.randint(0, v, (t,), generator=g)
+
+    def step(loss_fn):
+        zv.grad = None
+        loss_fn().backward()
+
+    ours = lambda: ptt.ivl_loss(zb, zv, y, lam=0.01)
+    theirs = lambda: F.cross_entropy(zb + zv, y) + 0.01 * zv.abs().mean()
+    step(ours)
+    mine = zv.grad.clone()
+    step(theirs)
+    assert torch.allclose(mine, zv.grad, atol=1e-9)
+    show("posttrain.torch.ivl_loss [64, 152064], forward + backward", median_seconds(lambda: step(ours), 1))
+    show("  F.cross_entropy(zb + zv) + lam * |zv|.mean(), the same", median_seconds(lambda: step(theirs), 1))
+
+    z1 = torch.randn(8192, 256, generator=g)
+    z2 = (z1 + 0.5 * torch.randn(8192, 256, generator=g)).requires_grad_(True)
+    z1.requires_grad_(True)
+
+    def pygcl_infonce():
+        u, w = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+        return F.cross_entropy(u @ w.T / 0.2, torch.arange(len(u)))
+
+    def both(loss_fn):
+        z1.grad = z2.grad = None
+        loss_fn().backward()
+
+    show("posttrain.torch.contrastive_loss N = 8192, d = 256, fwd + bwd",
+         median_seconds(lambda: both(lambda: ptt.contrastive_loss(z1, z2)), 1))
+    show("  PyGCL's InfoNCE in torch, the same", median_seconds(lambda: both(pygcl_infonce), 1))
+
+    n, d, k = 60000, 512, 100
+    labels = torch.randint(0, k, (n,), generator=g)
+    centres = 3 * torch.randn(k, d, generator=g)
+    features = centres[labels] + torch.randn(n, d, generator=g)
+    ours = posttrain.nc_metrics(features, labels, k)["nc1"]
+    theirs = torch_nc1(features.double(), labels, k)
+    assert abs(ours - theirs) < 1e-3 * abs(theirs), (ours, theirs)
+    show(f"nc_metrics N = {n}, d = {d}, K = {k} (NC1 to NC4)", median_seconds(lambda: posttrain.nc_metrics(features, labels, k), 1))
+    show("  NC1 alone in torch (float32 features)", median_seconds(lambda: torch_nc1(features, labels, k), 1))
+
+
 if __name__ == "__main__":
-    main()
-    simplify_rows()
+    if sys.argv[1:] == ["torch"]:
+        torch_rows()
+    else:
+        main()
+        simplify_rows()

@@ -5,7 +5,7 @@
 packages=(cmake ninja-build g++ libeigen3-dev libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
           libopenblas-dev catch2 libbenchmark-dev zlib1g-dev dataset-fashion-mnist pkg-config fortunes
           pocketsphinx-en-us libsphinxbase-dev mythes-en-us locales clang libclang-rt-14-dev libomp-dev
-          python3-dev python3-venv)
+          python3-dev python3-venv python3-torch)
 
 install_missing_packages() {
   local missing=()

@@ -12,6 +12,7 @@
 #   <!-- run: ci -->        before an `sh` block of scripts: each line runs a script of the
 #                           project (scripts/test is what CI runs);
 #   <!-- run: pytest -->    before a `python` block: python/tests/test_docs.py runs it;
+#   <!-- run: pytest-torch --> the same for a block that needs torch: python/tests/test_torch.py;
 #   ```text                 formulas and sample output, not code.
 # Every example region must be shown somewhere. Usage: check_snippets.sh <project root>
 set -u
@@ -60,8 +61,8 @@ while IFS=$'\037' read -r doc line lang marker; do
     while read -r cmd _; do
       [[ -z $cmd || -x $cmd ]] || fail "$where runs '$cmd', which is not an executable of the project"
     done < <(block_text "$doc" "$line")
-  elif [[ $marker == "<!-- run: pytest -->" && $lang == python ]]; then
-    :  # run by python/tests/test_docs.py
+  elif [[ $marker =~ ^\<!--\ run:\ pytest(-torch)?\ --\>$ && $lang == python ]]; then
+    :  # run by python/tests/test_docs.py or test_torch.py
   elif [[ $lang == text ]]; then
     :
   else

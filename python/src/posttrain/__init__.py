@@ -58,6 +58,8 @@ collapse (neural-collapse metrics; features [N, d], labels [N] in 0..K-1):
                divide_by_classes=True, route="automatic", batch_rows=8192)  -> dict
     ClassStatistics(classes, dim, route="automatic"): add(features, labels), merge(other),
         metrics(weight=None, bias=None, mean="sample"), class_means(), counts(); picklable
+    SecondPassStatistics(stats, weight=None, bias=None, mean="sample", dtype="float32"): the second
+        pass over the same features (NC4; NC1 on the projected route): add, merge, metrics(); picklable
 
 simplify (readability, BLEU with sacrebleu's 13a conventions, the Trans-SS pair rule; str in):
     text_counts(text, lang="en")                   -> dict(words, sentences, syllables, invalid_bytes)
@@ -106,6 +108,7 @@ from ._core import (
     reinforce_plus_plus_advantages,
     residual,
     rloo_advantages,
+    SecondPassStatistics,
     sentence_bleu,
     shaped_rewards,
     spearman,
@@ -151,6 +154,7 @@ __all__ = [
     "reinforce_plus_plus_advantages",
     "residual",
     "rloo_advantages",
+    "SecondPassStatistics",
     "sentence_bleu",
     "shaped_rewards",
     "spearman",
