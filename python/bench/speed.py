@@ -141,8 +141,13 @@ def torch_rows():
     import torch.nn.functional as F
 
     import posttrain.torch as ptt
-    blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS_INFO" in line]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blas[0] if blas else 'BLAS: ?'}")
+    import re
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS torch calls
+    with open("/proc/self/maps") as maps:
+        loaded = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line})
+    built = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS_INFO={built.group(1) if built else '?'}, "
+          f"BLAS loaded: {', '.join(loaded) or 'none'}")
     g = torch.Generator().manual_seed(0)
 
     small = torch.randn(8, 128, generator=g)
@@ -154,15 +159,18 @@ def torch_rows():
     show("compute_gae [512, 4096]", median_seconds(lambda: posttrain.compute_gae(big, big), 10))
     show("  trl's loop in torch", median_seconds(lambda: trl_gae(big, big), 1))
 
-    t, v = 64, 152064
-    zb = torch.randn(t, v, generator=g)
-    zv = (0.1 * torch.randn(t, v, generator=g)).requires_grad_(True)
-    y = torch.randint(0, v, (t,), generator=g)
-
     def step(loss_fn):
         zv.grad = None
         loss_fn().backward()
 
+    zb, zv, y = torch.randn(8, 128, generator=g), torch.randn(8, 128, generator=g, requires_grad=True), torch.arange(8)
+    show("posttrain.torch.cross_entropy [8, 128], fwd + bwd (overhead)", median_seconds(lambda: step(lambda: ptt.cross_entropy(zv, y)), 500))
+    show("  F.cross_entropy, the same", median_seconds(lambda: step(lambda: F.cross_entropy(zv, y)), 500))
+
+    t, v = 64, 152064
+    zb = torch.randn(t, v, generator=g)
+    zv = (0.1 * torch.randn(t, v, generator=g)).requires_grad_(True)
+    y = torch.randint(0, v, (t,), generator=g)
     ours = lambda: ptt.ivl_loss(zb, zv, y, lam=0.01)
     theirs = lambda: F.cross_entropy(zb + zv, y) + 0.01 * zv.abs().mean()
     step(ours)
