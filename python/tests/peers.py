@@ -13,3 +13,13 @@ def require(name):
     if name in os.environ.get("POSTTRAIN_REQUIRE", "").split(","):
         return importlib.import_module(name)
     return pytest.importorskip(name, reason=f"{name} is not installed (a peer for the comparison only)")
+
+
+def require_file(path, package):
+    """path, or a skip naming the Debian package that installs it (an error when POSTTRAIN_REQUIRE
+    names the package)."""
+    if not os.path.exists(path):
+        if package in os.environ.get("POSTTRAIN_REQUIRE", "").split(","):
+            raise FileNotFoundError(f"{path} is missing: install the Debian package {package}")
+        pytest.skip(f"{path} is missing (the Debian package {package})")
+    return path

@@ -71,6 +71,12 @@ simplify (readability, BLEU with sacrebleu's 13a conventions, the Trans-SS pair 
     judge_pair(reference, translation, min_words=3, min_bleu=15.0, min_difference=10.0,
                score="fre", lang="en", unknown_token="<unk>")             -> dict
     judge_pairs(references, translations, ...)     -> dict of a verdict list and arrays
+    read_lexical_dataset(path, format="tsar"|"cls") -> list of dicts (sentence, word, gold, ...)
+    LexicalSimplifier(lang, frequencies=None, dictionary=None, hmm=None, cilin=None, thesaurus=None,
+                      vectors=None, features=None, hybrid="first", neighbours=10, min_cosine=0.6,
+                      only_if_more_frequent=False).run(instances) -> list of dicts (choice, ranked, ...)
+    tsar_metrics(words, predicted, gold, ks=[1, 3, 5, 10])  -> list of dicts (TSAR-2022's metrics)
+    lexical_metrics(words, generated, chosen, gold)         -> dict(generation, pipeline)
 """
 from ._core import (
     __version__,
@@ -97,6 +103,8 @@ from ._core import (
     judge_pairs,
     kendall_tau,
     kl_penalty,
+    LexicalSimplifier,
+    lexical_metrics,
     masked_whiten,
     nc_metrics,
     pairwise_accuracy,
@@ -104,6 +112,7 @@ from ._core import (
     policy_loss,
     processed_log_probs,
     proxy_tuning,
+    read_lexical_dataset,
     readability,
     reinforce_plus_plus_advantages,
     residual,
@@ -115,6 +124,7 @@ from ._core import (
     subset_accuracy,
     text_counts,
     trace_rewards,
+    tsar_metrics,
     value_loss,
 )
 
@@ -143,6 +153,8 @@ __all__ = [
     "judge_pairs",
     "kendall_tau",
     "kl_penalty",
+    "LexicalSimplifier",
+    "lexical_metrics",
     "masked_whiten",
     "nc_metrics",
     "pairwise_accuracy",
@@ -150,6 +162,7 @@ __all__ = [
     "policy_loss",
     "processed_log_probs",
     "proxy_tuning",
+    "read_lexical_dataset",
     "readability",
     "reinforce_plus_plus_advantages",
     "residual",
@@ -161,5 +174,6 @@ __all__ = [
     "subset_accuracy",
     "text_counts",
     "trace_rewards",
+    "tsar_metrics",
     "value_loss",
 ]
