@@ -27,28 +27,17 @@
 namespace posttrain::cli {
 namespace lexical_cmd {
 
-/// The feature names of --features, and what they switch on.
+/// The feature names of --features (comma-separated), and what they switch on.
 inline simplify::ranking_options parse_features(const std::string& list) {
-  simplify::ranking_options o;
-  o.frequency = o.length_difference = o.generator_order = o.shared_characters = false;
-  o.rarest_character = o.cilin_distance = o.pos_agreement = o.embedding_similarity = false;
+  std::vector<std::string> names;
   std::stringstream in(list);
   std::string name;
-  while (std::getline(in, name, ',')) {
-    if (name == "frequency") o.frequency = true;
-    else if (name == "length") o.length_difference = true;
-    else if (name == "order") o.generator_order = true;
-    else if (name == "shared-characters") o.shared_characters = true;
-    else if (name == "rarest-character") o.rarest_character = true;
-    else if (name == "cilin-distance") o.cilin_distance = true;
-    else if (name == "pos") o.pos_agreement = true;
-    else if (name == "cosine") o.embedding_similarity = true;
-    else
-      throw usage_error("--features: unknown feature '" + name +
-                        "' (frequency, length, order, shared-characters, rarest-character, cilin-distance, pos, "
-                        "cosine)");
+  while (std::getline(in, name, ',')) names.push_back(name);
+  try {
+    return simplify::ranking_features(names);
+  } catch (const value_error& e) {
+    throw usage_error(std::string("--features: ") + e.what());
   }
-  return o;
 }
 
 inline std::vector<simplify::lexical_instance> read_input(const std::string& path, const std::string& format) {
@@ -107,11 +96,9 @@ inline int run(const arguments& args) {
     generators.push_back(simplify::embedding_substitutes(*near, index_t(neighbours_k), min_cosine));
     name_generator("embedding");
   }
-  // The defaults: for Chinese, what did best on the CLS dev half (docs/simplify.md); for the
-  // others, frequency and the generator's order (the TSAR trial sets, 10-12 instances, are too
-  // small to choose by).
-  std::string default_features = chinese ? "frequency,length,order,shared-characters" : "frequency,order";
-  if (vectors_path) default_features += ",cosine";
+  std::string default_features;
+  for (const auto& f : simplify::default_ranking_features(chinese, bool(vectors_path)))
+    default_features += (default_features.empty() ? "" : ",") + f;
   const std::string features = args.option("features").value_or(default_features);
   simplify::ranking_options options = parse_features(features);
   options.only_if_more_frequent = args.flag("only-if-more-frequent");

@@ -85,28 +85,6 @@ nb::list read_lexical_dataset(const std::string& path, const std::string& format
   return out;
 }
 
-sp::ranking_options parse_features(const std::vector<std::string>& names) {
-  sp::ranking_options o;
-  o.frequency = o.length_difference = o.generator_order = o.shared_characters = false;
-  o.rarest_character = o.cilin_distance = o.pos_agreement = o.embedding_similarity = false;
-  for (const auto& name : names) {
-    if (name == "frequency") o.frequency = true;
-    else if (name == "length") o.length_difference = true;
-    else if (name == "order") o.generator_order = true;
-    else if (name == "shared-characters") o.shared_characters = true;
-    else if (name == "rarest-character") o.rarest_character = true;
-    else if (name == "cilin-distance") o.cilin_distance = true;
-    else if (name == "pos") o.pos_agreement = true;
-    else if (name == "cosine") o.embedding_similarity = true;
-    else
-      throw nb::value_error(("features: unknown feature '" + name +
-                             "' (frequency, length, order, shared-characters, rarest-character, cilin-distance, pos, "
-                             "cosine)")
-                                .c_str());
-  }
-  return o;
-}
-
 /// The pipeline and the resources it points into, built in place and never moved (the
 /// generators and the lexicon hold references to the members).
 struct lexical_simplifier_py {
@@ -194,13 +172,8 @@ struct lexical_simplifier_py {
       generators.push_back(sp::embedding_substitutes(*near, neighbours, min_cosine));
       generator_names.push_back("embedding");
     }
-    // The CLI's defaults: for Chinese what did best on the CLS dev half, for the others the
-    // frequency and the generator's order (docs/simplify.md).
-    feature_names = features ? *features
-                    : chinese ? std::vector<std::string>{"frequency", "length", "order", "shared-characters"}
-                              : std::vector<std::string>{"frequency", "order"};
-    if (!features && vector_source) feature_names.push_back("cosine");
-    sp::ranking_options options = parse_features(feature_names);
+    feature_names = features ? *features : sp::default_ranking_features(chinese, bool(vector_source));
+    sp::ranking_options options = sp::ranking_features(feature_names);
     options.only_if_more_frequent = only_if_more_frequent;
     if (options.cilin_distance && !cilin_path) throw nb::value_error("the cilin-distance feature needs cilin=");
     if (options.embedding_similarity && !vector_source) throw nb::value_error("the cosine feature needs vectors=");

@@ -175,6 +175,40 @@ struct ranking_options {
   bool only_if_more_frequent = false;
 };
 
+/// The options that switch on exactly the named features: frequency, length, order,
+/// shared-characters, rarest-character, cilin-distance, pos, cosine (feature_column's names).
+/// An unknown name is a value_error that lists the known ones.
+inline ranking_options ranking_features(std::span<const std::string> names) {
+  ranking_options o;
+  o.frequency = o.length_difference = o.generator_order = o.shared_characters = false;
+  o.rarest_character = o.cilin_distance = o.pos_agreement = o.embedding_similarity = false;
+  for (const auto& name : names) {
+    if (name == "frequency") o.frequency = true;
+    else if (name == "length") o.length_difference = true;
+    else if (name == "order") o.generator_order = true;
+    else if (name == "shared-characters") o.shared_characters = true;
+    else if (name == "rarest-character") o.rarest_character = true;
+    else if (name == "cilin-distance") o.cilin_distance = true;
+    else if (name == "pos") o.pos_agreement = true;
+    else if (name == "cosine") o.embedding_similarity = true;
+    else
+      throw value_error("unknown feature '" + name +
+                        "' (frequency, length, order, shared-characters, rarest-character, cilin-distance, pos, cosine)");
+  }
+  return o;
+}
+
+/// The features `posttrain lexical-simplify` ranks by unless told: for Chinese, those that did
+/// best on the CLS dev half (docs/simplify.md); for the others, the frequency and the
+/// generator's order (the TSAR trial sets, 10–12 instances, are too small to choose by); and the
+/// cosine when word vectors are given.
+inline std::vector<std::string> default_ranking_features(bool chinese, bool with_vectors) {
+  std::vector<std::string> names = chinese ? std::vector<std::string>{"frequency", "length", "order", "shared-characters"}
+                                           : std::vector<std::string>{"frequency", "order"};
+  if (with_vectors) names.emplace_back("cosine");
+  return names;
+}
+
 /// A feature's values and ranks for the selected candidates, in selection order.
 struct feature_column {
   std::string name;  // frequency, length, order, shared-characters, rarest-character,
