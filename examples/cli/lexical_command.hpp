@@ -106,9 +106,8 @@ inline int run(const arguments& args) {
   if (options.embedding_similarity && !vectors_path) throw usage_error("--features cosine needs --vectors");
   const simplify::lexicon words = chinese ? simplify::chinese_lexicon(dictionary) : simplify::frequency_lexicon(frequencies);
   const simplify::lexical_simplifier simplifier(
-      generators.size() == 1 ? generators.front()
-                             : simplify::hybrid_substitutes(generators, hybrid == "merge" ? simplify::hybrid_mode::merge
-                                                                                          : simplify::hybrid_mode::first_with_candidates),
+      simplify::hybrid_substitutes(generators, hybrid == "merge" ? simplify::hybrid_mode::merge
+                                                                 : simplify::hybrid_mode::first_with_candidates),
       words, options, cilin_path ? &tree : nullptr, vectors_path ? &vectors : nullptr);
 
   // Instances; raw Chinese sentences are segmented with the dictionary.

@@ -178,10 +178,8 @@ struct lexical_simplifier_py {
     if (options.cilin_distance && !cilin_path) throw nb::value_error("the cilin-distance feature needs cilin=");
     if (options.embedding_similarity && !vector_source) throw nb::value_error("the cosine feature needs vectors=");
     const sp::lexicon words = chinese ? sp::chinese_lexicon(dictionary) : sp::frequency_lexicon(frequencies);
-    auto generate = generators.size() == 1
-                        ? generators.front()
-                        : sp::hybrid_substitutes(generators, hybrid == "merge" ? sp::hybrid_mode::merge
-                                                                               : sp::hybrid_mode::first_with_candidates);
+    auto generate = sp::hybrid_substitutes(
+        generators, hybrid == "merge" ? sp::hybrid_mode::merge : sp::hybrid_mode::first_with_candidates);
     pipeline = std::make_unique<sp::lexical_simplifier>(std::move(generate), words, options,
                                                         cilin_path ? &tree : nullptr, vector_source ? &vectors : nullptr);
   }

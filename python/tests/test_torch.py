@@ -17,6 +17,7 @@ from peers import require
 torch = require("torch")
 import torch.nn.functional as F  # noqa: E402
 
+import posttrain
 import posttrain.torch as ptt
 
 
@@ -181,7 +182,7 @@ def test_complementary_loss_chooses_the_mask_it_documents():
     g = torch.Generator().manual_seed(6)
     z1 = torch.randn(16, 10, generator=g, dtype=torch.float64)
     z2 = z1 + 0.3 * torch.randn(16, 10, generator=g, dtype=torch.float64)
-    mask = torch.from_numpy(__import__("posttrain").highlighted_dimensions(z1, z2, ratio=0.2)).bool()
+    mask = torch.from_numpy(posttrain.highlighted_dimensions(z1, z2, ratio=0.2)).bool()
     chosen, (c1, c2) = grads_of(lambda a, b: ptt.complementary_loss(a, b, ratio=0.2), z1, z2)
     given, (g1, g2) = grads_of(lambda a, b: ptt.complementary_loss(a, b, mask), z1, z2)
     assert chosen.item() == given.item()
@@ -192,10 +193,10 @@ def test_strided_and_transposed_tensors_are_read_in_place(logits):
     z_base, z_value, labels = logits
     wide = torch.zeros(12, 80, dtype=torch.float64)
     wide[:, ::2] = z_value
-    zv = wide[:, ::2].requires_grad_(False).clone().requires_grad_(True)  # a leaf for .grad
+    zv = wide[:, ::2].clone().requires_grad_(True)  # a contiguous leaf, for .grad
     view = wide[:, ::2]
     assert not view.is_contiguous()
-    loss_view = ptt.ivl_loss(z_base.T.contiguous().T, view, labels[::1])  # column-major base
+    loss_view = ptt.ivl_loss(z_base.T.contiguous().T, view, labels)  # column-major base
     ours, (g,) = grads_of(lambda x: ptt.ivl_loss(z_base, x, labels), zv)
     assert loss_view.item() == pytest.approx(ours.item(), rel=1e-14)
     long_labels = torch.stack([labels, labels], 1)[:, 0]  # a strided label vector

@@ -173,6 +173,7 @@ TEST_CASE("hybrid_substitutes: the first generator with candidates, or all of th
   const auto x = tsar("s w\tw\ns v\tv\n");
   CHECK(sp::hybrid_substitutes({a, b})(x) == std::vector<strings>{{"y", "z"}, {"x", "y"}});
   CHECK(sp::hybrid_substitutes({a, b}, sp::hybrid_mode::merge)(x) == std::vector<strings>{{"y", "z"}, {"x", "y", "z"}});
+  CHECK(sp::hybrid_substitutes({b}, sp::hybrid_mode::merge)(x) == b(x));  // one generator: itself
   // The later generators see only the instances that no earlier one served.
   strings asked;
   const sp::substitute_generator recording = [&asked](std::span<const sp::lexical_instance> b) {

@@ -97,12 +97,14 @@ enum class hybrid_mode {
   merge,                  // every generator's candidates, in generator order, without repeats
 };
 
+/// The generators combined by `mode`; a single generator is returned as it is.
 inline substitute_generator hybrid_substitutes(std::vector<substitute_generator> generators,
                                                hybrid_mode mode = hybrid_mode::first_with_candidates) {
   if (generators.empty()) throw value_error("posttrain::simplify::hybrid_substitutes: no generators");
   for (std::size_t g = 0; g < generators.size(); ++g)
     if (!generators[g])
       throw value_error("posttrain::simplify::hybrid_substitutes: generator " + std::to_string(g) + " is empty");
+  if (generators.size() == 1) return generators.front();  // nothing to combine
   return [generators = std::move(generators), mode](std::span<const lexical_instance> batch) {
     std::vector<std::vector<std::string>> out(batch.size());
     std::vector<lexical_instance> rest;  // first_with_candidates: the instances still without any
